@@ -1,0 +1,136 @@
+"""The ``distscan`` command line. I/O lives here; scanning is scanner.pipeline.scan."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from . import __version__
+from .model import Limits, ScanResult, VerdictLevel
+from .pipeline import ScanOptions
+from .report.jsonout import render_json, render_jsonl_line
+from .report.text import print_result, print_summary
+from .runner import scan_many
+from .targets import TargetError, expand
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="distscan",
+    help="Static malicious-code scanner for Python package artifacts. It never runs, imports, "
+    "builds or installs what it scans.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class FailOn(str, enum.Enum):
+    suspicious = "suspicious"
+    malicious = "malicious"
+
+
+def exit_code(results: list[ScanResult], fail_on: FailOn) -> int:
+    """0: nothing at or above --fail-on; 1: something is; 3: nothing is, but some artifact
+    could not be scanned."""
+    threshold = VerdictLevel(fail_on.value).rank
+    if any(r.verdict.level.rank >= threshold for r in results):
+        return EXIT_FOUND
+    if any(r.verdict.level is VerdictLevel.ERROR for r in results):
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+@app.command()
+def scan(
+    targets: list[str] = typer.Argument(..., help="Artifact files, folders of artifacts, "
+                                        "unpacked package folders, or globs."),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
+                                        help="text, json (one document) or jsonl (a line per "
+                                        "artifact as it finishes)."),
+    fail_on: FailOn = typer.Option(FailOn.malicious, "--fail-on",
+                                   help="Lowest verdict that makes the exit code 1."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (0 = all cores)."),
+    timeout: float = typer.Option(300.0, "--timeout", help="Seconds allowed per artifact.",
+                                  min=0.1),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here "
+                                          "instead of standard output."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Text: show every finding."),
+    max_total_mb: int = typer.Option(Limits.max_total_bytes // 2**20, "--max-total-mb",
+                                     help="Uncompressed MiB read per artifact.", min=1),
+    max_member_mb: int = typer.Option(Limits.max_member_bytes // 2**20, "--max-member-mb",
+                                      help="Uncompressed MiB read per member.", min=1),
+    max_members: int = typer.Option(Limits.max_members, "--max-members",
+                                    help="Members read per artifact.", min=1),
+    max_ratio: float = typer.Option(Limits.max_ratio, "--max-ratio",
+                                    help="Largest expansion ratio a member may have.", min=1),
+    max_depth: int = typer.Option(Limits.max_depth, "--max-depth",
+                                  help="Nested archive levels opened.", min=0),
+) -> None:
+    """Scan artifacts and print a verdict for each."""
+    try:
+        found = expand(targets)
+    except TargetError as exc:
+        _fail_usage(str(exc))
+    if not found:
+        _fail_usage("no artifacts found in the named targets")
+    limits = Limits(max_total_bytes=max_total_mb * 2**20, max_member_bytes=max_member_mb * 2**20,
+                    max_members=max_members, max_ratio=max_ratio, max_depth=max_depth,
+                    timeout_s=timeout)
+    options = ScanOptions(limits=limits)
+    try:
+        stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+    except OSError as exc:
+        _fail_usage(f"cannot write {output}: {exc.strerror}")
+    console = Console(file=stream, highlight=False, soft_wrap=True,
+                      force_terminal=None if output is None else False)
+    results: list[ScanResult | None] = [None] * len(found)
+    try:
+        for index, result in scan_many(found, options, workers):
+            results[index] = result
+            if format is OutputFormat.jsonl:
+                stream.write(render_jsonl_line(result))
+                stream.flush()
+            elif format is OutputFormat.text:
+                print_result(console, result, verbose)
+    except KeyboardInterrupt:
+        done = [r for r in results if r is not None]
+        sys.stderr.write(f"interrupted after {len(done)} of {len(found)} artifacts\n")
+        raise typer.Exit(130) from None
+    finished = [r for r in results if r is not None]
+    if format is OutputFormat.json:
+        stream.write(render_json(finished))
+    elif format is OutputFormat.text:
+        print_summary(console, finished)
+    if output:
+        stream.close()
+    raise typer.Exit(exit_code(finished, fail_on))
+
+
+@app.command()
+def version() -> None:
+    """Print distscan's version."""
+    typer.echo(f"distscan {__version__}")
+
+
+def _fail_usage(message: str):
+    typer.echo(f"distscan: error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

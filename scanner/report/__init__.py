@@ -1,0 +1,1 @@
+"""Output formats. Each takes finished ScanResults and returns or writes text."""
