@@ -69,23 +69,26 @@ def scan(source: str | Path | bytes, options: ScanOptions | None = None, *,
     except Exception as exc:  # a bug in the opener must not crash a batch
         return _error_result(target, source, filename,
                              f"internal error while opening: {exc.__class__.__name__}", started)
+    findings: list[Finding] = []  # shared so that a timeout keeps what was found before it
     try:
         with deadline(options.limits.timeout_s):
-            return _scan_opened(opened, options, target, started)
+            return _scan_opened(opened, options, target, started, findings)
     except ScanTimeout:
-        info = _info(opened, "unknown", None, None)
+        file_name, file_version, _ = name_version_from_filename(opened.filename)
+        info = _info(opened, "unknown", file_name, file_version)
         finding = Finding("limits.timeout", "limits", Severity.MEDIUM, Confidence.HIGH,
                           Context.CONTAINER, f"scan took longer than "
                           f"{options.limits.timeout_s:g} s and was stopped; the artifact was not "
                           "fully analysed")
-        return ScanResult(target, info, score([finding], options.thresholds), (finding,), None,
+        kept = tuple(_dedupe(findings)) + (finding,)
+        return ScanResult(target, info, score(kept, options.thresholds), kept, None,
                           _elapsed(started))
     except UnreadableArtifact as exc:
         return _error_result(target, source, filename, str(exc), started, opened)
 
 
 def _scan_opened(opened: OpenedArtifact, options: ScanOptions, target: str,
-                 started: float) -> ScanResult:
+                 started: float, findings: list[Finding]) -> ScanResult:
     analyzers = options.analyzers if options.analyzers is not None else registered()
     member_analyzers = [a for a in analyzers if a.on_member is not None]
     _, _, tags = name_version_from_filename(opened.filename)
@@ -94,7 +97,6 @@ def _scan_opened(opened: OpenedArtifact, options: ScanOptions, target: str,
     digests: dict[str, MemberDigest] = {}
     texts: dict[str, bytes] = {}
     retained = 0
-    findings: list[Finding] = []
     derived: list[Derived] = []
     try:
         for entry in opened.entries():
@@ -133,10 +135,10 @@ def _scan_opened(opened: OpenedArtifact, options: ScanOptions, target: str,
         if analyzer.on_artifact is not None:
             _collect(analyzer, lambda a=analyzer: a.on_artifact(view), findings, derived)
     _analyze_derived(member_analyzers, header, derived, findings)
-    findings = _dedupe(findings)
-    verdict: Verdict = score(findings, options.thresholds)
+    unique = _dedupe(findings)
+    verdict: Verdict = score(unique, options.thresholds)
     info = _info(opened, kind, metadata.name, metadata.version)
-    return ScanResult(target, info, verdict, tuple(findings), None, _elapsed(started))
+    return ScanResult(target, info, verdict, tuple(unique), None, _elapsed(started))
 
 
 def _run_member(member_analyzers: list[Analyzer], header: ArtifactHeader, entry: Entry,
@@ -248,11 +250,11 @@ def _elapsed(started: float) -> float:
 def _error_result(target: str, source, filename: str | None, reason: str, started: float,
                   opened: OpenedArtifact | None = None) -> ScanResult:
     if opened is not None:
-        info = _info(opened, "unknown", None, None)
+        file_name, file_version, _ = name_version_from_filename(opened.filename)
+        info = _info(opened, "unknown", file_name, file_version)
     else:
         name = filename or (Path(source).name if isinstance(source, (str, Path)) else "<bytes>")
         size = len(source) if isinstance(source, bytes) else _size(source)
-        info = ArtifactInfo(name, None, size, "unknown")
         file_name, file_version, _ = name_version_from_filename(name)
         info = ArtifactInfo(name, _sha256(source), size, "unknown", file_name, file_version)
     verdict = Verdict(VerdictLevel.ERROR, 0.0, ())
