@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import enum
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from . import __version__
+from .bulk.cli import bulk_app
 from .model import Limits, ScanResult, VerdictLevel
 from .pipeline import ScanOptions
+from .policy import PolicyError, load_policy
 from .report.jsonout import render_json, render_jsonl_line
 from .report.text import print_result, print_summary
 from .runner import scan_many
@@ -60,7 +63,8 @@ def scan(
                                         "artifact as it finishes)."),
     fail_on: FailOn = typer.Option(FailOn.malicious, "--fail-on",
                                    help="Lowest verdict that makes the exit code 1."),
-    workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (0 = all cores)."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (0 = all cores).",
+                         min=0),
     timeout: float = typer.Option(300.0, "--timeout", help="Seconds allowed per artifact.",
                                   min=0.1),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here "
@@ -76,6 +80,9 @@ def scan(
                                     help="Largest expansion ratio a member may have.", min=1),
     max_depth: int = typer.Option(Limits.max_depth, "--max-depth",
                                   help="Nested archive levels opened.", min=0),
+    policy_file: Path | None = typer.Option(None, "--policy", help="Policy file (TOML): "
+                                            "thresholds, disabled rules, severity overrides, "
+                                            "allow entries by sha256."),
 ) -> None:
     """Scan artifacts and print a verdict for each."""
     try:
@@ -87,7 +94,15 @@ def scan(
     limits = Limits(max_total_bytes=max_total_mb * 2**20, max_member_bytes=max_member_mb * 2**20,
                     max_members=max_members, max_ratio=max_ratio, max_depth=max_depth,
                     timeout_s=timeout)
-    options = ScanOptions(limits=limits)
+    policy = None
+    if policy_file is not None:
+        try:
+            policy = load_policy(policy_file)
+        except PolicyError as exc:
+            _fail_usage(str(exc))
+    options = ScanOptions(limits=limits, policy=policy)
+    if policy is not None:
+        options = replace(options, thresholds=policy.thresholds)
     try:
         stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
@@ -121,6 +136,57 @@ def scan(
 def version() -> None:
     """Print distscan's version."""
     typer.echo(f"distscan {__version__}")
+
+
+@app.command()
+def serve(
+    upstream: str = typer.Option(..., "--upstream", help="Simple index to stand in front of, "
+                                 "e.g. https://pypi.org/simple/ (credentials may be in the URL; "
+                                 "they are passed on and never logged)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8080, "--port", min=0, max=65535),
+    policy_file: Path | None = typer.Option(None, "--policy", help="Policy file (TOML), as for "
+                                            "`scan --policy`."),
+    db: Path = typer.Option(Path("distscan-gate.sqlite3"), "--db",
+                            help="SQLite verdict store (created if missing)."),
+    block_suspicious: bool = typer.Option(False, "--block-suspicious",
+                                          help="Also block files judged suspicious."),
+    fail_open: bool = typer.Option(False, "--fail-open", help="Let files through that could "
+                                   "not be scanned (error verdicts, timeouts). Default: block."),
+    cooldown_hours: float = typer.Option(0.0, "--cooldown-hours", min=0, help="Hold back files "
+                                         "uploaded less than this many hours ago."),
+    scan_timeout: float = typer.Option(120.0, "--scan-timeout", min=0.1,
+                                       help="Seconds allowed per scan."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Scanner worker processes."),
+    token: str | None = typer.Option(None, "--operator-token", envvar="DISTSCAN_GATE_TOKEN",
+                                     help="Bearer token for the operator endpoints (/-/...); "
+                                     "without it allowing files is disabled. Prefer the "
+                                     "DISTSCAN_GATE_TOKEN environment variable."),
+) -> None:
+    """Serve a scanning PEP 503/691 index in front of another index (pip/uv --index-url)."""
+    from . import gate  # lazily: the server's dependencies are not needed to scan
+
+    policy = None
+    if policy_file is not None:
+        try:
+            policy = load_policy(policy_file)
+        except PolicyError as exc:
+            _fail_usage(str(exc))
+    options = ScanOptions(policy=policy)
+    if policy is not None:
+        options = replace(options, thresholds=policy.thresholds)
+    try:
+        config = gate.GateConfig(upstream=upstream, db_path=db, block_suspicious=block_suspicious,
+                                 block_errors=not fail_open, cooldown_hours=cooldown_hours,
+                                 scan_timeout_s=scan_timeout, workers=workers,
+                                 operator_token=token or None, scan_options=options)
+        gate.check_upstream(upstream)
+    except ValueError as exc:
+        _fail_usage(str(exc))
+    gate.serve(config, host=host, port=port)
+
+
+app.add_typer(bulk_app, name="bulk")
 
 
 def _fail_usage(message: str):

@@ -11,8 +11,13 @@ import signal
 import threading
 
 
-class ScanTimeout(Exception):
-    """The scan ran past its time limit."""
+class ScanTimeout(BaseException):
+    """The scan ran past its time limit.
+
+    A BaseException, like KeyboardInterrupt, because the alarm can fire anywhere: inside an
+    analyser's or a library's ``except Exception`` it must not be swallowed, or the scan would
+    run on with no bound at all.
+    """
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from .model import (
     Verdict,
     VerdictLevel,
 )
+from .policy import Policy
 from .scoring import Thresholds, score
 from .text import escape
 from .unpack import Entry, OpenedArtifact, UnreadableArtifact, open_artifact
@@ -45,6 +46,7 @@ class ScanOptions:
     limits: Limits = field(default_factory=Limits)
     thresholds: Thresholds = field(default_factory=Thresholds)
     analyzers: tuple[Analyzer, ...] | None = None
+    policy: Policy | None = None  # applied to the findings after every analyser ran
 
 
 def wants_text(member: Member, data: bytes) -> bool:
@@ -136,7 +138,11 @@ def _scan_opened(opened: OpenedArtifact, options: ScanOptions, target: str,
             _collect(analyzer, lambda a=analyzer: a.on_artifact(view), findings, derived)
     _analyze_derived(member_analyzers, header, derived, findings)
     unique = _dedupe(findings)
+    if options.policy is not None:
+        unique = options.policy.apply(unique, opened.sha256, digests)
     verdict: Verdict = score(unique, options.thresholds)
+    # Chains the scorer recognised are explained by synthetic score.* findings: report them too.
+    unique += [r for r in verdict.reasons if r.rule.startswith("score.") and r not in unique]
     info = _info(opened, kind, metadata.name, metadata.version)
     return ScanResult(target, info, verdict, tuple(unique), None, _elapsed(started))
 

@@ -1,29 +1,162 @@
-"""Provisional scorer: findings in, a verdict out.
+"""The scorer: findings in, a verdict out, with the few findings (and the chain) that decided it.
 
-Each finding weighs severity x confidence x context; the score is the heaviest finding plus a
-small, capped share of the next few, so that volume alone cannot make a verdict. Findings
-saying the scan was incomplete (limits, analyser errors) keep the verdict from being clean.
+How a score is made (0-100; defaults in :class:`Thresholds`):
+
+1. Every finding has a *weight*: severity points x confidence factor x context factor
+   (startup and install above import, import above runtime, runtime above data).
+2. Findings are grouped into *scopes*: one per file (decoded payloads ``setup.py::decoded[1]``
+   belong to their origin file), plus one scope for everything that runs at install time and one
+   for everything that runs at interpreter start-up. In each scope the findings' *capabilities*
+   (decode, exec, network, process, secret, write, persistence, ...; read from the rule id and
+   the category) are matched against known *chains*: decode->exec, secret->network,
+   download->write->spawn, install-time network or process, a ``.pth`` that spawns or decodes.
+   A chain scores its own points, scaled by the context and quality of its weakest link.
+   An explicit flow finding (one rule naming two capabilities, e.g. ``python.flow.decode-exec``)
+   forms a chain by itself.
+3. The score is the strongest single finding or chain, plus a small capped share of the next
+   few *distinct* signals. Volume alone cannot make a verdict: hundreds of weak capability
+   findings add at most ``Thresholds.volume_cap`` points.
+4. Metadata signals (typosquat names, shadowed commands, absurd versions) are weak alone; they
+   amplify a score only when real behaviour is present.
+5. Findings saying the scan was incomplete (``limits.*``, ``scanner.*``, severity >= medium)
+   keep the verdict from being ``clean``.
+
+The verdict's reasons start with a synthetic ``score.chain.*`` finding when a chain decided it
+(its message names the links), followed by the findings that formed it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .model import Confidence, Context, Finding, Severity, Verdict, VerdictLevel
 
 SEVERITY_POINTS = {Severity.INFO: 0.0, Severity.LOW: 4.0, Severity.MEDIUM: 15.0,
-                   Severity.HIGH: 45.0, Severity.CRITICAL: 80.0}
+                   Severity.HIGH: 40.0, Severity.CRITICAL: 75.0}
 CONFIDENCE_FACTOR = {Confidence.LOW: 0.4, Confidence.MEDIUM: 0.7, Confidence.HIGH: 1.0}
 CONTEXT_FACTOR = {Context.STARTUP: 1.3, Context.INSTALL: 1.2, Context.IMPORT: 1.0,
                   Context.RUNTIME: 0.7, Context.DATA: 0.6, Context.CONTAINER: 1.0}
+# How much a chain is worth depending on when it runs. Runtime chains are common in big benign
+# libraries (an HTTP client reading proxy settings from the environment), so they count little.
+CHAIN_CONTEXT_FACTOR = {Context.STARTUP: 1.15, Context.INSTALL: 1.1, Context.IMPORT: 1.0,
+                        Context.RUNTIME: 0.55, Context.DATA: 0.35, Context.CONTAINER: 0.8}
+# Quality of one link: a weak, unsure finding makes a weak chain.
+LINK_SEVERITY = {Severity.INFO: 0.0, Severity.LOW: 0.6, Severity.MEDIUM: 0.85,
+                 Severity.HIGH: 1.0, Severity.CRITICAL: 1.1}
+LINK_CONFIDENCE = {Confidence.LOW: 0.6, Confidence.MEDIUM: 0.85, Confidence.HIGH: 1.0}
+RUNTIME_CO_OCCURRENCE_FACTOR = 0.6
 INCOMPLETE_PREFIXES = ("limits.", "scanner.")
+METADATA_CATEGORIES = frozenset({"metadata"})
+
+# Capabilities, recognised from the words of a finding's rule id and category. Words, not
+# substrings: ``exec`` must not match ``executable``.
+CAPABILITY_WORDS: dict[str, frozenset[str]] = {
+    "decode": frozenset({
+        "decode", "decoded", "b64", "b64decode", "base64", "b32", "base32", "b85", "a85",
+        "base85", "hex", "unhexlify", "zlib", "lzma", "bz2", "gzip", "decompress", "marshal",
+        "rot13", "obfuscation", "obfuscated", "obfuscator", "encoded", "encoding", "payload",
+        "entropy", "blob", "pyarmor", "pytransform", "reverse", "reversed", "xor", "fernet",
+        "stego", "steganography", "chr", "layered", "packed", "cipher", "decrypt", "pyc",
+        "bytecode"}),
+    "exec": frozenset({
+        "exec", "eval", "compile", "execution", "execute", "code-exec", "dynamic", "import",
+        "importlib", "builtin", "builtins", "runpy", "loads", "deserialize"}),
+    "network": frozenset({
+        "network", "http", "https", "url", "urllib", "urlopen", "urlretrieve", "request",
+        "requests", "socket", "download", "fetch", "webhook", "telegram", "discord", "dns",
+        "curl", "wget", "beacon", "exfil", "exfiltration", "c2", "post", "upload", "sink",
+        "catcher", "ngrok", "pipedream", "oast", "ftp", "smtp", "connect", "udp", "tcp",
+        "remote", "messenger", "ip-lookup", "paste", "tunnel"}),
+    "process": frozenset({
+        "process", "subprocess", "popen", "spawn", "system", "shell", "powershell", "cmd",
+        "command", "os-system", "startfile", "detached", "daemon", "fork", "execve",
+        "execution"}),
+    "secret": frozenset({
+        "secret", "secrets", "credential", "credentials", "env", "environ", "environment",
+        "ssh", "aws", "token", "tokens", "wallet", "browser", "cookie", "cookies", "password",
+        "passwords", "keyring", "imds", "kube", "kubeconfig", "recon", "hostname", "getuser",
+        "username", "sysinfo", "fingerprint", "clipboard", "keylogger", "screenshot",
+        "collection", "harvest", "stealer", "gcloud", "netrc", "pgpass", "history",
+        "surveillance", "capture", "host-info", "credential-store"}),
+    "write": frozenset({
+        "write", "drop", "dropper", "chmod", "executable", "tmp", "tempfile", "save", "writes",
+        "shell-download"}),
+    "persistence": frozenset({
+        "persistence", "systemd", "crontab", "cron", "autorun", "schtasks", "startup-folder",
+        "run-key", "registry", "launchagent", "bashrc"}),
+    "binary": frozenset({"binary", "pe", "elf", "macho", "mach-o", "dll", "exe", "native"}),
+    "shell": frozenset({"reverse-shell", "revshell", "bind-shell", "dev-tcp", "dup2"}),
+    "miner": frozenset({"miner", "xmrig", "stratum", "mining", "cryptominer"}),
+}
+
+
+@dataclass(frozen=True)
+class ChainRule:
+    """A combination of capabilities that weighs more than its parts.
+
+    needs: every capability must be present in the scope (a set of alternatives per slot).
+    contexts: the chain counts only when some link runs in one of these contexts (None: any).
+    points: the chain's worth before context and link quality.
+    """
+
+    name: str
+    needs: tuple[frozenset[str], ...]
+    points: float
+    description: str
+    contexts: frozenset[Context] | None = None
+
+
+def _any(*caps: str) -> frozenset[str]:
+    return frozenset(caps)
+
+
+_RUNS = frozenset({Context.STARTUP, Context.INSTALL})
+CHAINS: tuple[ChainRule, ...] = (
+    ChainRule("startup-hook", (_any("startup"), _any("process", "decode", "exec", "network",
+                                                     "shell", "secret")),
+              95.0, "a start-up hook (.pth) that spawns, decodes, execs or touches the network",
+              frozenset({Context.STARTUP})),
+    ChainRule("decode-exec", (_any("decode"), _any("exec")), 85.0,
+              "decoded content is executed"),
+    ChainRule("secret-network", (_any("secret"), _any("network")), 80.0,
+              "secrets or host information flow to the network"),
+    ChainRule("download-write-run", (_any("network"), _any("write"), _any("process", "exec")),
+              85.0, "something is downloaded, written and run"),
+    ChainRule("download-exec", (_any("network"), _any("exec")), 75.0,
+              "code fetched from the network is executed"),
+    ChainRule("reverse-shell", (_any("shell"),), 90.0, "a shell wired to a network connection"),
+    ChainRule("persistence", (_any("persistence"), _any("process", "write", "network")), 75.0,
+              "installs itself to run again later"),
+    ChainRule("miner", (_any("miner"), _any("process", "network", "write")), 85.0,
+              "runs a cryptocurrency miner"),
+    ChainRule("install-network", (_any("install"), _any("network")), 75.0,
+              "the network is used while the package installs", _RUNS),
+    ChainRule("install-process", (_any("install"), _any("process", "exec", "binary")), 55.0,
+              "processes are run or code is executed while the package installs", _RUNS),
+    ChainRule("decode-process", (_any("decode"), _any("process")), 60.0,
+              "decoded content reaches a process"),
+    ChainRule("binary-run", (_any("binary"), _any("process", "write")), 60.0,
+              "a shipped or decoded binary is written or run"),
+)
 
 
 @dataclass(frozen=True)
 class Thresholds:
+    """Verdict cut-offs and the knobs of the scorer (tuned on the development sets).
+
+    suspicious / malicious: score (0-100) at or above which a verdict is given.
+    volume_cap: most points that the findings after the strongest signal can add together.
+    metadata_boost_cap: most points metadata signals add to real behaviour.
+    min_link_weight: findings weaker than this (severity x confidence only) are no chain link.
+    """
+
     suspicious: float = 30.0
     malicious: float = 70.0
+    volume_cap: float = 8.0
+    metadata_boost_cap: float = 20.0
+    min_link_weight: float = 0.5
 
 
 def weight(finding: Finding) -> float:
@@ -31,13 +164,172 @@ def weight(finding: Finding) -> float:
             * CONTEXT_FACTOR[finding.context])
 
 
+_SPLIT = re.compile(r"[._/\s]+")
+
+
+def words(finding: Finding) -> frozenset[str]:
+    """The words of a finding's rule id and category, whole and split on hyphens."""
+    out: set[str] = set()
+    for part in _SPLIT.split(f"{finding.rule} {finding.category}".lower()):
+        if part:
+            out.add(part)
+            out.update(p for p in part.split("-") if p)
+    return frozenset(out)
+
+
+def capabilities(finding: Finding) -> frozenset[str]:
+    """What behaviour a finding stands for, plus pseudo-capabilities for its context."""
+    if finding.severity is Severity.INFO or finding.category in METADATA_CATEGORIES:
+        # Metadata describes the package, not something that runs: never a chain link.
+        return frozenset()
+    found = {cap for cap, vocab in CAPABILITY_WORDS.items() if words(finding) & vocab}
+    # "import" names the import context in many rule ids (python.import.*); it is an exec
+    # capability only next to a dynamic word.
+    if "exec" in found and not (words(finding) & (CAPABILITY_WORDS["exec"] - {"import"})):
+        found.discard("exec")
+    if finding.context is Context.INSTALL:
+        found.add("install")
+    if finding.context is Context.STARTUP or (finding.path or "").endswith(".pth"):
+        found.add("startup")
+    return frozenset(found)
+
+
+def scope_keys(finding: Finding) -> list[str]:
+    """The scopes a finding belongs to: its file (origin file for decoded payloads) and, for
+    install- and start-up-time code, the whole install or start-up phase."""
+    keys = []
+    if finding.path:
+        keys.append("file:" + finding.path.split("::", 1)[0])
+    if finding.context is Context.INSTALL:
+        keys.append("phase:install")
+    if finding.context is Context.STARTUP:
+        keys.append("phase:startup")
+    return keys
+
+
+@dataclass(frozen=True)
+class ChainMatch:
+    rule: ChainRule
+    links: tuple[Finding, ...]
+    points: float
+    context: Context
+
+
+def _link_quality(finding: Finding) -> float:
+    return LINK_SEVERITY[finding.severity] * LINK_CONFIDENCE[finding.confidence]
+
+
+def _match(rule: ChainRule, caps_of: list[tuple[Finding, frozenset[str]]],
+           thresholds: Thresholds) -> ChainMatch | None:
+    links: list[Finding] = []
+    for slot in rule.needs:
+        candidates = [f for f, caps in caps_of if caps & slot]
+        if not candidates:
+            return None
+        # Prefer the link that runs earliest and is strongest.
+        best = max(candidates, key=lambda f: (_link_quality(f) * CHAIN_CONTEXT_FACTOR[f.context]))
+        links.append(best)
+    if rule.contexts is not None and not any(f.context in rule.contexts for f in links):
+        return None
+    # Pseudo-capability slots (install, startup) must not be the only real behaviour.
+    behaviour = [f for f, slot in zip(links, rule.needs) if not slot <= {"install", "startup"}]
+    if not behaviour:
+        return None
+    quality = min(_link_quality(f) for f in behaviour)
+    if quality < thresholds.min_link_weight:
+        return None
+    # A chain runs when its latest link runs: take the weakest context among the links.
+    context = min((f.context for f in links), key=lambda c: CHAIN_CONTEXT_FACTOR[c])
+    unique: list[Finding] = []
+    for f in links:
+        if f not in unique:
+            unique.append(f)
+    points = rule.points * quality * CHAIN_CONTEXT_FACTOR[context]
+    if len(unique) > 1 and context in (Context.RUNTIME, Context.DATA):
+        # Two capabilities in one file's functions are not proof of a flow between them (an
+        # HTTP client also reads proxy settings); an analyser's explicit flow finding is.
+        points *= RUNTIME_CO_OCCURRENCE_FACTOR
+    return ChainMatch(rule, tuple(unique), points, context)
+
+
+def find_chains(findings: Iterable[Finding], thresholds: Thresholds) -> list[ChainMatch]:
+    scopes: dict[str, list[tuple[Finding, frozenset[str]]]] = {}
+    for f in findings:
+        caps = capabilities(f)
+        if not caps - {"install", "startup"}:
+            continue
+        for key in scope_keys(f):
+            scopes.setdefault(key, []).append((f, caps))
+    matches: list[ChainMatch] = []
+    for members in scopes.values():
+        for rule in CHAINS:
+            m = _match(rule, members, thresholds)
+            if m is not None:
+                matches.append(m)
+    matches.sort(key=lambda m: m.points, reverse=True)
+    return matches
+
+
+def chain_finding(match: ChainMatch) -> Finding:
+    """A synthetic finding that explains a chain in reports."""
+    first = match.links[0]
+    steps = " -> ".join(f"{f.rule}" + (f" ({f.path}:{f.line})" if f.line else
+                                       f" ({f.path})" if f.path else "") for f in match.links)
+    severity = Severity.CRITICAL if match.points >= 70 else Severity.HIGH
+    return Finding(f"score.chain.{match.rule.name}", "chain", severity, Confidence.HIGH,
+                   match.context, f"{match.rule.description}: {steps}", first.path, first.line,
+                   " + ".join(f.rule for f in match.links)[:200])
+
+
 def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) -> Verdict:
-    ranked = sorted(findings, key=weight, reverse=True)
-    weights = [weight(f) for f in ranked]
+    # Metadata signals ship at low and medium severity; one raised by a policy counts in full.
+    metadata = [f for f in findings if f.category in METADATA_CATEGORIES
+                and f.severity < Severity.HIGH]
+    behaviour = [f for f in findings if f not in metadata and not f.rule.startswith("policy.")]
+    ranked = sorted(behaviour, key=weight, reverse=True)
+    chains = find_chains(behaviour, thresholds)
+
+    # Signals: each chain and each single finding; the best decides, the next few add a little.
+    signals: list[tuple[float, str, tuple[Finding, ...], ChainMatch | None]] = []
+    for m in chains:
+        signals.append((m.points, "chain:" + m.rule.name, m.links, m))
+    for f in ranked:
+        signals.append((weight(f), "rule:" + f.rule, (f,), None))
+    signals.sort(key=lambda s: s[0], reverse=True)
     total = 0.0
-    if weights:
-        total = weights[0] + min(15.0, 0.25 * sum(weights[1:4]))
+    decided: list[Finding] = []
+    if signals:
+        best = signals[0]
+        total = best[0]
+        used = set(best[2])
+        seen_kinds = {best[1]}
+        extra = 0.0
+        for points, kind, links, _m in signals[1:]:
+            if kind in seen_kinds or set(links) <= used:
+                continue
+            seen_kinds.add(kind)
+            used.update(links)
+            extra += 0.2 * points
+            if len(seen_kinds) > 4:
+                break
+        total += min(thresholds.volume_cap, extra)
+        decided = list(best[2])
+        if best[3] is not None:
+            decided.insert(0, chain_finding(best[3]))
+        decided += [f for f in ranked[:3] if f not in decided and weight(f) > 0]
+
+    # Metadata amplifies behaviour; weak alone.
+    meta_points = sum(weight(f) for f in metadata)
+    if metadata and total >= 10.0:
+        boost = min(thresholds.metadata_boost_cap, meta_points)
+        total += boost
+        decided += sorted(metadata, key=weight, reverse=True)[:2]
+    elif metadata:
+        total = max(total, min(thresholds.suspicious - 1.0, meta_points))
+        if not decided:
+            decided = sorted(metadata, key=weight, reverse=True)[:2]
     total = min(100.0, total)
+
     level = VerdictLevel.CLEAN
     if total >= thresholds.malicious:
         level = VerdictLevel.MALICIOUS
@@ -48,7 +340,7 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
     if level is VerdictLevel.CLEAN and incomplete:
         level = VerdictLevel.SUSPICIOUS
         total = max(total, thresholds.suspicious)
-    reasons = tuple(f for f, w in zip(ranked, weights) if w > 0)[:3]
+    reasons = tuple(decided[:5])
     if incomplete and incomplete[0] not in reasons:
-        reasons = (incomplete[0],) + reasons[:2]
+        reasons = (incomplete[0],) + reasons[:4]
     return Verdict(level, round(total, 1), reasons)

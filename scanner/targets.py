@@ -76,15 +76,21 @@ def expand(names: list[str]) -> list[Target]:
         path = Path(name)
         if path.is_dir():
             targets += expand_folder(path)
-        elif path.exists():
+        elif path.is_file():
             targets.append(Target(path, name))
+        elif path.exists():
+            # A FIFO or device would hang the digest that opening starts with (/dev/zero).
+            raise TargetError(f"not a regular file or folder: {name!r}")
         elif glob.has_magic(name):
             matches = sorted(glob.glob(name, recursive=True))
             if not matches:
                 raise TargetError(f"no file matches {name!r}")
             for match in matches:
                 m = Path(match)
-                targets += expand_folder(m) if m.is_dir() else [Target(m, match)]
+                if m.is_dir():
+                    targets += expand_folder(m)
+                elif m.is_file():
+                    targets.append(Target(m, match))
         else:
             raise TargetError(f"no such file or folder: {name!r}")
     seen: set[Path] = set()

@@ -31,11 +31,17 @@ def analyze(view: ArtifactView) -> list[Finding]:
                 a.confidence, Context.CONTAINER, a.message, a.path, None, a.evidence)
         for a in view.anomalies
     ]
-    if view.kind == "wheel":
+    # The name counts too: a ``.whl`` without a WHEEL file is not classified as a wheel, but
+    # an installer handed it by name still treats it as one.
+    name = view.header.filename.lower()
+    if view.kind == "wheel" or (name.endswith(".whl") and view.kind == "zip"):
         findings += wheel_integrity(view)
-    elif view.kind == "sdist" or view.header.filename.endswith((".tar.gz", ".tgz")):
+    elif view.kind == "sdist" or name.endswith(_SDIST_SUFFIXES):
         findings += sdist_integrity(view)
     return findings
+
+
+_SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 
 
 def _dist_info_dirs(view: ArtifactView) -> set[str]:

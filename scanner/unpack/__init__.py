@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import lzma
 import os
 import stat
+import struct
 import tarfile
 import zipfile
 import zlib
@@ -22,22 +24,23 @@ from pathlib import Path
 
 from ..model import Anomaly, Limits, Member, MemberType, Severity
 from ..text import escape
-from . import detect
+from . import detect, tarstream
 from .budget import Budget, LimitExceeded, ReadResult
 from .paths import name_anomalies, normalize
 from .ziplayout import layout_anomalies
+from .zipnames import relax_utf8_names
 
 __all__ = ["Entry", "OpenedArtifact", "UnreadableArtifact", "open_artifact", "LimitExceeded"]
 
-_READ_ERRORS = (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError,
-                NotImplementedError, ValueError, RuntimeError, KeyError, OverflowError,
-                IndexError, UnicodeDecodeError, MemoryError)
-try:  # lzma and bz2 are optional in minimal Pythons
-    import lzma
-
-    _READ_ERRORS += (lzma.LZMAError,)
-except ImportError:  # pragma: no cover
-    pass
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError, NotImplementedError,
+    ValueError, RuntimeError, KeyError, OverflowError, IndexError, UnicodeDecodeError,
+    MemoryError, struct.error, lzma.LZMAError)
+# Open a path without following a final symlink's surprises or blocking on a FIFO.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_TAR_BUFSIZE = 64 * 1024
+_ENCRYPTED_FLAGS = 0x1 | 0x40  # traditional and strong encryption
+_AES_METHOD = 99
 
 
 class UnreadableArtifact(Exception):
@@ -79,23 +82,51 @@ class OpenedArtifact:
     def entries(self) -> Iterator[Entry]:
         """Walk every member once. Stops early (with an anomaly) when a limit is hit."""
         self.budget = Budget(self.limits)
+        produced = 0
         try:
-            if self.format == "directory":
-                yield from _walk_directory(self._path, self.budget, self.anomalies)
-            elif self.format == "file":
-                yield from _walk_single_file(self, self.budget)
-            else:
-                with self._open() as fp:
-                    walker = _walk_zip if self.format == "zip" else _walk_tar
-                    yield from walker(fp, self.size, "", 0, self.budget, self.anomalies,
-                                      self.filename)
+            for entry in self._walk(self.budget):
+                produced += 1
+                yield entry
         except LimitExceeded as stop:
+            if not produced and self.format != "directory":
+                # Nothing was read at all: there is no partial result to report on.
+                raise UnreadableArtifact(f"{stop.anomaly.rule}: {stop.anomaly.message}") from None
             self.anomalies.append(stop.anomaly)
+
+    def _walk(self, budget: Budget) -> Iterator[Entry]:
+        if self.format == "directory":
+            yield from _walk_directory(self._path, budget, self.anomalies)
+        elif self.format == "file":
+            budget.consumed = lambda: self.size
+            yield from _walk_single_file(self, budget)
+        else:
+            with self._open() as fp:
+                walker = _walk_zip if self.format == "zip" else _walk_tar
+                if walker is _walk_zip:
+                    # zipfile reads members in place: the file position is how far the read got.
+                    budget.consumed = fp.tell
+                yield from walker(fp, self.size, "", 0, budget, self.anomalies, self.filename)
 
     def _open(self):
         if self._data is not None:
             return io.BytesIO(self._data)
-        return open(self._path, "rb")  # noqa: SIM115 - closed by the caller's with-block
+        try:
+            return _open_regular(self._path)
+        except OSError as exc:
+            raise UnreadableArtifact(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _open_regular(path: Path):
+    """Open a regular file for reading; FIFOs and devices are refused instead of blocking."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def open_artifact(source: str | os.PathLike | bytes, limits: Limits | None = None,
@@ -110,11 +141,15 @@ def open_artifact(source: str | os.PathLike | bytes, limits: Limits | None = Non
         return _identify(filename or "<bytes>", len(data), hashlib.sha256(data).hexdigest(),
                          io.BytesIO(data), limits, data=data)
     path = Path(source)
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise UnreadableArtifact(f"cannot read file: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(mode):
         return OpenedArtifact(path.name or str(path), 0, None, "directory", limits, _path=path)
     try:
-        size = path.stat().st_size
-        with open(path, "rb") as fp:
+        with _open_regular(path) as fp:
+            size = os.fstat(fp.fileno()).st_size
             digest = hashlib.file_digest(fp, "sha256").hexdigest()
             fp.seek(0)
             return _identify(filename or path.name, size, digest, fp, limits, path=path)
@@ -135,8 +170,10 @@ def _identify(filename: str, size: int, digest: str, fp, limits: Limits, *,
         container = "tar"
     else:
         fp.seek(0)
-        if fmt is None and zipfile.is_zipfile(fp):
-            container = "zip"  # a zip behind a prefix; the layout check reports the prefix
+        # A zip behind a prefix (an executable, an image, a script) is still a zip to pip and
+        # to Python's zipimport; read it as one. The layout check reports the prefix.
+        if fmt not in (detect.ZSTD, detect.SEVENZIP, detect.RAR) and _is_zip(fp):
+            container = "zip"
         elif fmt in (detect.ZSTD, detect.SEVENZIP, detect.RAR):
             raise UnreadableArtifact(f"unsupported archive format: {fmt}")
         else:
@@ -148,6 +185,13 @@ def _identify(filename: str, size: int, digest: str, fp, limits: Limits, *,
             "may treat it differently", None, escape(filename), Severity.LOW))
     return OpenedArtifact(filename, size, digest, container, limits, _path=path, _data=data,
                           anomalies=anomalies)
+
+
+def _is_zip(fp) -> bool:
+    try:
+        return zipfile.is_zipfile(fp)
+    except _READ_ERRORS:
+        return False
 
 
 def _member_checks(name: str, display: str, seen: set[str], anomalies: list[Anomaly]) -> None:
@@ -183,6 +227,12 @@ def _nested(entry: Entry, depth: int, budget: Budget, anomalies: list[Anomaly]) 
             "limits.nesting-depth", f"archive nested deeper than {budget.limits.max_depth} levels "
             "was not opened", entry.member.path, severity=Severity.MEDIUM))
         return
+    if entry.read_size > len(entry.data):
+        anomalies.append(Anomaly(
+            "limits.nested-archive-size", f"nested archive is larger than the "
+            f"{budget.limits.analysis_window}-byte analysis window and was not opened",
+            entry.member.path, f"{entry.read_size} bytes", Severity.MEDIUM))
+        return
     prefix = entry.member.path + "!/"
     fp = io.BytesIO(entry.data)
     walker = _walk_zip if entry.format == detect.ZIP else _walk_tar
@@ -197,104 +247,153 @@ def _nested(entry: Entry, depth: int, budget: Budget, anomalies: list[Anomaly]) 
             entry.member.path, severity=Severity.LOW))
 
 
-def _walk_zip(fp, size: int, prefix: str, depth: int, budget: Budget,
-              anomalies: list[Anomaly], where: str) -> Iterator[Entry]:
+def _open_zip(fp, depth: int, display_where: str | None,
+              anomalies: list[Anomaly]) -> tuple[zipfile.ZipFile, object, int]:
+    """zipfile over ``fp``; names wrongly flagged UTF-8 are read as cp437 and reported."""
     try:
         zf = zipfile.ZipFile(fp)
-        infos = zf.infolist()
+        return zf, fp, -1
+    except UnicodeDecodeError:
+        pass
     except _READ_ERRORS as exc:
-        if depth == 0:
-            raise UnreadableArtifact(f"not a readable zip archive: {_describe(exc)}") from exc
-        raise UnreadableArtifact(_describe(exc)) from exc
+        prefix = "not a readable zip archive: " if depth == 0 else ""
+        raise UnreadableArtifact(f"{prefix}{_describe(exc)}") from exc
+    fp.seek(0)
+    patched, bad_names = relax_utf8_names(fp.read())
+    fp = io.BytesIO(patched)
     try:
-        anomalies.extend(layout_anomalies(fp, size, zf, where if depth else None))
+        zf = zipfile.ZipFile(fp)
+    except _READ_ERRORS as exc:
+        raise UnreadableArtifact(f"not a readable zip archive: {_describe(exc)}") from exc
+    for raw in bad_names:
+        anomalies.append(Anomaly(
+            "container.undecodable-name", "member name is flagged UTF-8 but is not valid UTF-8; "
+            "unpackers decode it differently", display_where, escape(raw), Severity.MEDIUM))
+    return zf, fp, len(patched)
+
+
+def _walk_zip(fp, size: int, prefix: str, depth: int, budget: Budget,
+              anomalies: list[Anomaly], where: str) -> Iterator[Entry]:
+    where_path = where if depth else None
+    zf, fp, patched_size = _open_zip(fp, depth, where_path, anomalies)
+    if patched_size >= 0:
+        size = patched_size
+    infos = zf.infolist()
+    limits = budget.limits
+    if len(infos) > limits.max_members:
+        infos = infos[: limits.max_members + 1]  # the walk stops at the limit anyway
+    try:
+        anomalies.extend(layout_anomalies(fp, size, zf, where_path, prefix, infos))
     except _READ_ERRORS as exc:
         anomalies.append(Anomaly("container.corrupt", f"zip structure cannot be checked: "
-                                 f"{_describe(exc)}", where if depth else None))
+                                 f"{_describe(exc)}", where_path))
     seen: set[str] = set()
     for info in infos:
         display = prefix + info.filename
         budget.count_member(display)
         budget.check_time(display)
         _member_checks(info.filename, display, seen, anomalies)
-        mode = info.external_attr >> 16
-        if stat.S_ISLNK(mode) and info.create_system == 3:
+        # Never trust the declared compressed size for the ratio: it cannot exceed the zip.
+        stored = max(0, min(info.compress_size, size))
+        if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
             target = _safe_read_small(zf, info)
             anomalies.append(_link_anomaly(display, target))
-            yield Entry(Member(display, info.file_size, MemberType.SYMLINK, info.compress_size,
-                               target, depth), None)
+            yield Entry(Member(display, info.file_size, MemberType.SYMLINK, stored, target,
+                               depth), None)
             continue
-        if info.is_dir():
+        if info.filename.endswith("/"):  # ZipInfo.is_dir() fails on an empty name
             yield Entry(Member(display, 0, MemberType.DIRECTORY, 0, None, depth), None)
             continue
-        member = Member(display, info.file_size, MemberType.FILE, info.compress_size, None, depth)
-        if info.flag_bits & 0x1:
+        member = Member(display, info.file_size, MemberType.FILE, stored, None, depth)
+        if info.flag_bits & _ENCRYPTED_FLAGS or info.compress_type == _AES_METHOD:
             anomalies.append(Anomaly(
                 "container.encrypted-member", "member is encrypted, so its content cannot be "
                 "checked", display, escape(info.filename), Severity.HIGH))
             yield Entry(member, None, complete=False)
             continue
         try:
-            with zf.open(info) as stream:
-                result = budget.read_member(stream, display, info.compress_size)
-        except LimitExceeded:
-            raise
+            stream = zf.open(info)
         except _READ_ERRORS as exc:
             anomalies.append(Anomaly(
                 "container.corrupt-member", f"member cannot be read: {_describe(exc)}", display,
                 escape(info.filename), Severity.MEDIUM))
             yield Entry(member, None, complete=False)
             continue
+        with stream:
+            # Read past a bad CRC (we check it ourselves): some installers ignore it, so the
+            # bytes must still be analysed.
+            if hasattr(stream, "_expected_crc"):
+                stream._expected_crc = None
+            result = budget.read_member(stream, display, _ZipConsumed(stream, stored), crc=True,
+                                        errors=_READ_ERRORS)
+        if result.error is not None:
+            anomalies.append(Anomaly(
+                "container.corrupt-member", f"member cannot be read to its end: "
+                f"{_describe(result.error)}", display, escape(info.filename), Severity.MEDIUM))
+        elif result.complete and result.crc32 != info.CRC:
+            anomalies.append(Anomaly(
+                "container.crc-mismatch", "member content does not match its CRC-32: some "
+                "unpackers refuse it, others install it", display,
+                f"CRC {info.CRC:08x} declared, {result.crc32:08x} actual", Severity.HIGH))
         entry = _finish_entry(member, result, anomalies)
         yield entry
         yield from _nested(entry, depth, budget, anomalies)
 
 
-class _CountingReader(io.RawIOBase):
-    """A read-only stream that counts the compressed bytes handed to the decompressor."""
+@dataclass(frozen=True)
+class _ZipConsumed:
+    """Compressed bytes a zip member's stream has consumed so far: judging the expansion ratio
+    on what was read, not on the whole stored size, stops a bomb after the ratio floor instead
+    of after ``max_ratio`` times its size."""
 
-    def __init__(self, fp):
-        self._fp = fp
-        self.consumed = 0
+    stream: object
+    stored: int
 
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._fp.read(size)
-        self.consumed += len(data)
-        return data
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    def __call__(self) -> int:
+        left = getattr(self.stream, "_compress_left", None)
+        if not isinstance(left, int):
+            return self.stored
+        # zipfile reads compressed data ahead; what the decompressor has not used yet is
+        # not consumed.
+        pending = getattr(getattr(self.stream, "_decompressor", None), "unconsumed_tail", b"")
+        return max(0, min(self.stored, self.stored - left - len(pending)))
 
 
 def _walk_tar(fp, size: int, prefix: str, depth: int, budget: Budget,
               anomalies: list[Anomaly], where: str) -> Iterator[Entry]:
-    raw = _CountingReader(fp)
+    where_path = where if depth else None
     try:
-        tf = tarfile.open(fileobj=raw, mode="r|*")
+        raw, stream = tarstream.open_stream(fp, budget)
+        if depth == 0:
+            budget.consumed = lambda: raw.consumed
+        tf = tarfile.open(fileobj=stream, mode="r|", tarinfo=tarstream.BoundedTarInfo,
+                          bufsize=_TAR_BUFSIZE)
+    except tarstream.OversizedHeader as exc:
+        anomalies.append(tarstream.header_anomaly(exc, where_path))
+        return
     except _READ_ERRORS as exc:
         raise UnreadableArtifact(f"not a readable tar archive: {_describe(exc)}") from exc
     seen: set[str] = set()
     count = 0
-    iterator = iter(tf)
     while True:
         try:
-            info = next(iterator)
-        except StopIteration:
-            break
+            info = tf.next()
+        except tarstream.OversizedHeader as exc:
+            anomalies.append(tarstream.header_anomaly(exc, where_path))
+            return
         except _READ_ERRORS as exc:
             if count == 0 and depth == 0:
                 raise UnreadableArtifact(f"not a readable tar archive: {_describe(exc)}") from exc
             anomalies.append(Anomaly(
                 "container.truncated", f"archive ends early or is corrupt after {count} members: "
-                f"{_describe(exc)}", where if depth else None, severity=Severity.MEDIUM))
+                f"{_describe(exc)}", where_path, severity=Severity.MEDIUM))
             return
+        if info is None:
+            return
+        tf.members.clear()  # stream mode would otherwise keep every header in memory
         count += 1
         display = prefix + info.name
+        stream.current = display
         budget.count_member(display)
         budget.check_time(display)
         _member_checks(info.name, display, seen, anomalies)
@@ -313,30 +412,39 @@ def _walk_tar(fp, size: int, prefix: str, depth: int, budget: Budget,
         if info.isdir():
             yield Entry(Member(display, 0, MemberType.DIRECTORY, None, None, depth), None)
             continue
-        if not info.isfile():
-            yield Entry(Member(display, info.size, MemberType.OTHER, None, None, depth), None)
-            continue
+        if info.type not in tarfile.SUPPORTED_TYPES:
+            # tarfile and GNU tar unpack unknown types as regular files: read them as such.
+            anomalies.append(Anomaly(
+                "container.unknown-member-type", "member has an unknown tar type and is unpacked "
+                "as a regular file", display, f"type {escape(info.type)}", Severity.LOW))
         member = Member(display, info.size, MemberType.FILE, None, None, depth)
         try:
-            stream = tf.extractfile(info)
-            result = budget.read_member(stream, display, lambda: raw.consumed)
-        except LimitExceeded:
-            raise
-        except _READ_ERRORS as exc:
+            data_stream = tf.extractfile(info)
+        except _READ_ERRORS:
+            data_stream = None
+        if data_stream is None:
             anomalies.append(Anomaly(
-                "container.truncated", f"member cannot be read, archive is truncated or corrupt: "
-                f"{_describe(exc)}", display, escape(info.name), Severity.MEDIUM))
+                "container.truncated", "member cannot be read, archive is truncated or corrupt",
+                display, escape(info.name), Severity.MEDIUM))
             yield Entry(member, None, complete=False)
             return
-        if result.complete and result.size < info.size:
-            anomalies.append(Anomaly(
-                "container.truncated", "member is shorter than its header says; the archive is "
-                "truncated", display, f"{result.size} of {info.size} bytes", Severity.MEDIUM))
-            result = ReadResult(result.data, result.sha256, result.size, False, None)
+        result = budget.read_member(data_stream, display, lambda: raw.consumed,
+                                    errors=_READ_ERRORS)
+        error = result.error
+        if error is not None or result.size < info.size:
+            why = _describe(error) if error is not None else f"{result.size} of {info.size} bytes"
+            if result.complete or error is not None:
+                anomalies.append(Anomaly(
+                    "container.truncated", "member is shorter than its header says; the archive "
+                    "is truncated or corrupt", display, why, Severity.MEDIUM))
+                result = ReadResult(result.data, result.sha256, result.size, False, result.anomaly)
         entry = _finish_entry(member, result, anomalies)
         yield entry
         yield from _nested(entry, depth, budget, anomalies)
-        if not entry.complete:
+        # Going on past a cut member means skipping its rest: fine after the member-size
+        # limit (the stream guard still counts what is skipped), pointless after an error.
+        if not entry.complete and (result.anomaly is None
+                                   or result.anomaly.rule != "limits.member-size"):
             return
 
 
@@ -344,14 +452,24 @@ def _walk_single_file(artifact: OpenedArtifact, budget: Budget) -> Iterator[Entr
     member = Member(artifact.filename, artifact.size)
     budget.count_member(member.path)
     with artifact._open() as fp:
-        result = budget.read_member(fp, member.path, None)
+        result = budget.read_member(fp, member.path, None, errors=_READ_ERRORS)
+    if result.error is not None:
+        artifact.anomalies.append(Anomaly(
+            "limits.unreadable-member", f"file cannot be read to its end: "
+            f"{_describe(result.error)}", member.path, severity=Severity.MEDIUM))
     entry = _finish_entry(member, result, artifact.anomalies)
     yield entry
     yield from _nested(entry, 0, budget, artifact.anomalies)
 
 
 def _walk_directory(root: Path, budget: Budget, anomalies: list[Anomaly]) -> Iterator[Entry]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename).relative_to(root).as_posix() if exc.filename else None
+        anomalies.append(Anomaly(
+            "limits.unreadable-member", f"folder cannot be listed: {exc.strerror or exc}; its "
+            "files were not scanned", where, severity=Severity.MEDIUM))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         dirnames.sort()
         linked_dirs = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
         for name in sorted(filenames) + linked_dirs:
@@ -359,40 +477,55 @@ def _walk_directory(root: Path, budget: Budget, anomalies: list[Anomaly]) -> Ite
             rel = full.relative_to(root).as_posix()
             budget.count_member(rel)
             budget.check_time(rel)
-            try:
-                st = full.lstat()
-            except OSError as exc:
-                anomalies.append(Anomaly("container.corrupt-member", f"cannot stat: {exc.strerror}",
-                                         rel, severity=Severity.LOW))
-                continue
-            if stat.S_ISLNK(st.st_mode):
-                target = os.readlink(full)
-                anomalies.append(_link_anomaly(rel, target))
-                yield Entry(Member(rel, 0, MemberType.SYMLINK, None, target), None)
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                anomalies.append(Anomaly(
-                    "container.device-member", "folder holds a device, socket or FIFO", rel,
-                    escape(rel), Severity.HIGH))
-                yield Entry(Member(rel, 0, MemberType.DEVICE), None)
-                continue
-            member = Member(rel, st.st_size)
-            try:
-                with open(full, "rb") as fp:
-                    result = budget.read_member(fp, rel, None)
-            except OSError as exc:
-                anomalies.append(Anomaly("container.corrupt-member", f"cannot read: "
-                                         f"{exc.strerror}", rel, severity=Severity.LOW))
-                yield Entry(member, None, complete=False)
-                continue
-            entry = _finish_entry(member, result, anomalies)
-            yield entry
-            yield from _nested(entry, 0, budget, anomalies)
+            anomalies.extend(name_anomalies(rel, rel))
+            yield from _directory_member(full, rel, budget, anomalies)
+
+
+def _directory_member(full: Path, rel: str, budget: Budget,
+                      anomalies: list[Anomaly]) -> Iterator[Entry]:
+    try:
+        st = full.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            target = os.readlink(full)
+            anomalies.append(_link_anomaly(rel, target))
+            yield Entry(Member(rel, 0, MemberType.SYMLINK, None, target), None)
+            return
+    except OSError as exc:
+        anomalies.append(Anomaly("limits.unreadable-member", f"cannot stat: {exc.strerror}",
+                                 rel, severity=Severity.MEDIUM))
+        return
+    if not stat.S_ISREG(st.st_mode):
+        kind = MemberType.FIFO if stat.S_ISFIFO(st.st_mode) else MemberType.DEVICE
+        anomalies.append(Anomaly(
+            "container.device-member", "folder holds a device, socket or FIFO", rel,
+            escape(rel), Severity.HIGH))
+        yield Entry(Member(rel, 0, kind), None)
+        return
+    member = Member(rel, st.st_size)
+    try:
+        # O_NONBLOCK and the regular-file check again: the entry may have been swapped for a
+        # FIFO since lstat, and opening a FIFO without a writer blocks for ever.
+        fp = _open_regular(full)
+    except OSError as exc:
+        anomalies.append(Anomaly("limits.unreadable-member", f"cannot read: "
+                                 f"{exc.strerror or exc}", rel, severity=Severity.MEDIUM))
+        yield Entry(member, None, complete=False)
+        return
+    with fp:
+        result = budget.read_member(fp, rel, None, errors=(OSError,))
+    if result.error is not None:
+        anomalies.append(Anomaly("limits.unreadable-member", f"cannot read: "
+                                 f"{_describe(result.error)}", rel, severity=Severity.MEDIUM))
+    entry = _finish_entry(member, result, anomalies)
+    yield entry
+    yield from _nested(entry, 0, budget, anomalies)
 
 
 def _link_anomaly(display: str, target: str | None, hard: bool = False) -> Anomaly:
     target = target or ""
-    escapes = target.startswith(("/", "\\")) or ".." in target.replace("\\", "/").split("/")
+    parts = target.replace("\\", "/").split("/")
+    escapes = (target.startswith(("/", "\\")) or ".." in parts
+               or (len(target) > 1 and target[1] == ":"))
     kind = "hard link" if hard else "symbolic link"
     if escapes:
         return Anomaly("container.link-escape", f"{kind} points outside the archive: unpacking "

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,11 +22,14 @@ class LimitExceeded(Exception):
 
 @dataclass(frozen=True)
 class ReadResult:
-    """One member read to its end or to a limit.
+    """One member read to its end, to a limit or to a read error.
 
     data: the leading bytes analysers see (at most ``Limits.analysis_window``).
     sha256: digest of every byte read; size: how many bytes that was.
-    complete: False when a limit stopped the read (``anomaly`` says which).
+    complete: False when a limit or an error stopped the read (``anomaly`` or ``error`` says
+        which); ``data`` then holds what was read before that.
+    crc32: CRC-32 of the bytes read, when the caller asked for it.
+    error: the read error that cut the member short, if any.
     """
 
     data: bytes
@@ -32,13 +37,37 @@ class ReadResult:
     size: int
     complete: bool
     anomaly: Anomaly | None = None
+    crc32: int | None = None
+    error: BaseException | None = None
+
+
+def bomb_anomaly(limits: Limits, path: str | None, stored: int, produced: int,
+                 what: str = "member") -> Anomaly:
+    return Anomaly(
+        "container.compression-bomb", f"{what} expands more than {limits.max_ratio:g}x (a "
+        "decompression bomb); reading stopped", path,
+        f"{stored} bytes stored, more than {produced} produced", Severity.HIGH)
+
+
+def total_anomaly(limits: Limits, path: str | None) -> Anomaly:
+    return Anomaly(
+        "limits.total-size", f"artifact decompresses to more than {limits.max_total_bytes} "
+        "bytes; the rest was not read", path, severity=Severity.MEDIUM)
 
 
 @dataclass
 class Budget:
-    """What is left for one artifact, shared by nested archives."""
+    """What is left for one artifact, shared by nested archives.
+
+    consumed: how many of the artifact's own (compressed) bytes have been read so far, for the
+    whole-artifact expansion ratio; set by the top-level walker (None for folders, whose files
+    are not compressed). Everything produced so far, nested archives included, came out of
+    those bytes, so a nest of archives each below the per-member limits is caught as early
+    as a single bomb.
+    """
 
     limits: Limits
+    consumed: Callable[[], int] | None = None
     started: float = field(default_factory=time.monotonic)
     total_bytes: int = 0
     members: int = 0
@@ -56,30 +85,53 @@ class Budget:
                 "limits.member-count", f"more than {self.limits.max_members} members; the rest "
                 "were not read", path, severity=Severity.MEDIUM))
 
+    def _check_artifact_ratio(self, path: str) -> None:
+        limits = self.limits
+        if self.consumed is None or self.total_bytes <= limits.ratio_floor_bytes:
+            return
+        consumed = self.consumed()
+        if self.total_bytes > limits.max_ratio * max(consumed, 1):
+            # Many members each below the per-member floor (or nested archives) add up.
+            raise LimitExceeded(bomb_anomaly(limits, path, consumed, self.total_bytes,
+                                             "artifact"))
+
     def read_member(self, stream, path: str,
-                    stored_bytes: Callable[[], int] | int | None = None) -> ReadResult:
+                    stored_bytes: Callable[[], int] | int | None = None, *,
+                    crc: bool = False, errors: tuple[type[BaseException], ...] = ()
+                    ) -> ReadResult:
         """Read ``stream`` to its end or to the first limit.
 
         ``stored_bytes`` is the compressed size (or a callable giving compressed bytes consumed
-        so far) used for the expansion-ratio check. Raises LimitExceeded when the whole artifact
-        must stop (total bytes, time).
+        so far) used for the expansion-ratio check. Exceptions of the ``errors`` types end the
+        read early and are returned in the result (with the bytes read before them) instead of
+        being raised. Raises LimitExceeded when the whole artifact must stop (total bytes,
+        whole-artifact ratio, time).
         """
         limits = self.limits
+        window = limits.analysis_window
         digest = hashlib.sha256()
-        kept: list[bytes] = []
+        running_crc = 0
+        kept = io.BytesIO()  # grows in place: no second copy of the window when it is done
         kept_size = 0
         produced = 0
         anomaly = None
+        error = None
         while True:
-            chunk = stream.read(limits.chunk_bytes)
+            try:
+                chunk = stream.read(limits.chunk_bytes)
+            except errors as exc:
+                error = exc
+                break
             if not chunk:
                 break
             produced += len(chunk)
             self.total_bytes += len(chunk)
             digest.update(chunk)
-            if kept_size < limits.analysis_window:
-                piece = chunk[: limits.analysis_window - kept_size]
-                kept.append(piece)
+            if crc:
+                running_crc = zlib.crc32(chunk, running_crc)
+            if kept_size < window:
+                piece = chunk if kept_size + len(chunk) <= window else chunk[: window - kept_size]
+                kept.write(piece)
                 kept_size += len(piece)
             if produced > limits.max_member_bytes:
                 anomaly = Anomaly(
@@ -90,16 +142,12 @@ class Budget:
             if produced > limits.ratio_floor_bytes and stored_bytes is not None:
                 stored = stored_bytes() if callable(stored_bytes) else stored_bytes
                 if produced > limits.max_ratio * max(stored, 1):
-                    anomaly = Anomaly(
-                        "container.compression-bomb", f"member expands more than "
-                        f"{limits.max_ratio:g}x (a decompression bomb); reading stopped", path,
-                        f"{stored} bytes stored, more than {produced} produced", Severity.HIGH)
+                    anomaly = bomb_anomaly(limits, path, stored, produced)
                     break
             if self.total_bytes > limits.max_total_bytes:
-                raise LimitExceeded(Anomaly(
-                    "limits.total-size", f"artifact decompresses to more than "
-                    f"{limits.max_total_bytes} bytes; the rest was not read", path,
-                    severity=Severity.MEDIUM))
+                raise LimitExceeded(total_anomaly(limits, path))
+            self._check_artifact_ratio(path)
             self.check_time(path)
-        data = kept[0] if len(kept) == 1 else b"".join(kept)
-        return ReadResult(data, digest.digest(), produced, anomaly is None, anomaly)
+        data = kept.getvalue()
+        return ReadResult(data, digest.digest(), produced, anomaly is None and error is None,
+                          anomaly, running_crc if crc else None, error)

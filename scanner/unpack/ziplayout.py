@@ -7,110 +7,179 @@ that no entry accounts for, can make an installer see different files than a sca
 
 from __future__ import annotations
 
+import bisect
 import struct
 import zipfile
+from collections.abc import Sequence
 
 from ..model import Anomaly, Severity
 from ..text import escape
 
 _EOCD = b"PK\x05\x06"
-_EOCD64_LOCATOR = b"PK\x06\x07"
 _LOCAL = b"PK\x03\x04"
-_TAIL_WINDOW = 65557 + 20
+_DESCRIPTOR = b"PK\x07\x08"
+_SCAN_CHUNK = 4 * 1024 * 1024
+_ZIP64_EXTRA = 0x0001
 
 
 def _read_at(fp, offset: int, size: int) -> bytes:
+    if offset < 0 or size <= 0:
+        return b""
     fp.seek(offset)
     return fp.read(size)
 
 
-def find_end_records(tail: bytes) -> list[int]:
-    """Offsets in ``tail`` of every plausible end-of-central-directory record."""
-    found = []
-    start = 0
-    while True:
-        idx = tail.find(_EOCD, start)
-        if idx < 0:
-            return found
-        if idx + 22 <= len(tail):
-            found.append(idx)
-        start = idx + 1
+def _signature_offsets(fp, file_size: int, signature: bytes) -> list[int]:
+    """Every offset of ``signature`` in the file, read in bounded chunks."""
+    found: list[int] = []
+    overlap = len(signature) - 1
+    position = 0
+    carry = b""
+    while position < file_size:
+        chunk = _read_at(fp, position, _SCAN_CHUNK)
+        if not chunk:
+            break
+        window = carry + chunk
+        base = position - len(carry)
+        idx = window.find(signature)
+        while idx >= 0:
+            found.append(base + idx)
+            idx = window.find(signature, idx + 1)
+        carry = window[-overlap:]
+        position += len(chunk)
+    return sorted(set(found))
 
 
-def layout_anomalies(fp, file_size: int, zf: zipfile.ZipFile, where: str) -> list[Anomaly]:
-    """Container findings for a zip already opened by zipfile (``zf``) over ``fp``."""
+def _plausible_end_record(fp, offset: int, file_size: int) -> bool:
+    """Whether the EOCD signature at ``offset`` starts a structurally sound end record.
+
+    The four signature bytes alone occur by chance in compressed data; a real record has a
+    single disk, matching entry counts and a central directory that fits before it.
+    """
+    record = _read_at(fp, offset, 22)
+    if len(record) < 22:
+        return False
+    (_, disk, cd_disk, on_disk, total, cd_size, cd_offset,
+     comment_len) = struct.unpack("<4sHHHHIIH", record)
+    if offset + 22 + comment_len > file_size or disk != cd_disk or on_disk != total:
+        return False
+    if 0xFFFFFFFF in (cd_size, cd_offset) or total == 0xFFFF:
+        return True  # zip64: the real values are in the zip64 end record
+    return cd_size <= offset
+
+
+def _inside(spans: Sequence[tuple[int, int, str]], starts: list[int], offset: int) -> bool:
+    i = bisect.bisect_right(starts, offset) - 1
+    return i >= 0 and spans[i][0] <= offset < spans[i][1]
+
+
+def _zip64_local_sizes(extra: bytes) -> tuple[int, int] | None:
+    """(uncompressed, compressed) sizes from a local header's zip64 extra field."""
+    pos = 0
+    while pos + 4 <= len(extra):
+        kind, length = struct.unpack_from("<HH", extra, pos)
+        if kind == _ZIP64_EXTRA and length >= 16 and pos + 4 + 16 <= len(extra):
+            return struct.unpack_from("<QQ", extra, pos + 4)
+        pos += 4 + length
+    return None
+
+
+def _descriptor_size(fp, data_end: int, info: zipfile.ZipInfo) -> int:
+    """Length of the data descriptor after a member's data (signature optional, 32 or 64-bit
+    sizes: which one is used depends on the writer, so match the values)."""
+    raw = _read_at(fp, data_end, 24)
+    signed = raw.startswith(_DESCRIPTOR)
+    body = raw[4:] if signed else raw
+    extra = 4 if signed else 0
+    if len(body) >= 12:
+        _, csize, usize = struct.unpack_from("<III", body)
+        matches = (csize, usize) == (info.compress_size & 0xFFFFFFFF,
+                                     info.file_size & 0xFFFFFFFF)
+        if matches and (csize, usize) != (0xFFFFFFFF, 0xFFFFFFFF):
+            return 12 + extra
+    if len(body) >= 20:
+        _, csize64, usize64 = struct.unpack_from("<IQQ", body)
+        if (csize64, usize64) == (info.compress_size, info.file_size):
+            return 20 + extra
+    return 12 + extra
+
+
+def _local_header_problems(fp, file_size: int, info: zipfile.ZipInfo,
+                           offset: int) -> tuple[list[str] | None, int]:
+    """What the local header says differently from the central directory (None when there is
+    no local header at all) and where the member's bytes end."""
+    header = _read_at(fp, offset, 30)
+    if len(header) < 30 or not header.startswith(_LOCAL):
+        return None, offset
+    (_, _, flags, method, _, _, crc, csize, usize, nlen, xlen) = struct.unpack(
+        "<4sHHHHHIIIHH", header)
+    local_name = _read_at(fp, offset + 30, nlen)
+    problems = []
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    try:
+        expected_name = info.orig_filename.encode(encoding)
+    except UnicodeEncodeError:
+        expected_name = info.orig_filename.encode("utf-8", "surrogateescape")
+    if local_name != expected_name:
+        problems.append(f"name {escape(local_name)} vs {escape(info.orig_filename)}")
+    if method != info.compress_type:
+        problems.append(f"method {method} vs {info.compress_type}")
+    if (flags ^ info.flag_bits) & 0x1:
+        problems.append("encryption flag differs")
+    if not flags & 0x08:
+        if 0xFFFFFFFF in (csize, usize):
+            sizes = _zip64_local_sizes(_read_at(fp, offset + 30 + nlen, xlen))
+            if sizes is not None:
+                usize, csize = sizes
+        if (csize, usize) != (info.compress_size, info.file_size):
+            problems.append(f"sizes {csize}/{usize} vs {info.compress_size}/{info.file_size}")
+        elif crc != info.CRC:
+            problems.append("crc differs")
+    data_end = offset + 30 + nlen + xlen + info.compress_size
+    if flags & 0x08:
+        data_end += _descriptor_size(fp, data_end, info)
+    return problems, min(data_end, file_size)
+
+
+def layout_anomalies(fp, file_size: int, zf: zipfile.ZipFile, where: str | None,
+                     prefix: str = "", infos: Sequence[zipfile.ZipInfo] | None = None
+                     ) -> list[Anomaly]:
+    """Container findings for a zip already opened by zipfile (``zf``) over ``fp``.
+
+    where: the path findings about the whole zip carry (None for the artifact itself);
+    prefix: what member paths are shown under (``outer.zip!/`` for nested archives).
+    """
     found: list[Anomaly] = []
-    tail_start = max(0, file_size - _TAIL_WINDOW)
-    tail = _read_at(fp, tail_start, file_size - tail_start)
-    records = find_end_records(tail)
-    valid = [i for i in records
-             if tail_start + i + 22 + struct.unpack("<H", tail[i + 20:i + 22])[0] <= file_size]
-    if not valid:
-        return found
-    eocd_at = tail_start + valid[-1]
-    comment_len = struct.unpack("<H", tail[valid[-1] + 20:valid[-1] + 22])[0]
-    end = eocd_at + 22 + comment_len
-    if len(valid) > 1:
-        found.append(Anomaly(
-            "container.multiple-end-records", "the zip has more than one end-of-central-directory "
-            "record; different unpackers may pick different ones", where,
-            f"{len(valid)} end records", Severity.HIGH))
-    if end < file_size:
-        found.append(Anomaly(
-            "container.trailing-data", "bytes follow the zip's end record; they are invisible to "
-            "some unpackers and may hide a second archive", where,
-            f"{file_size - end} trailing bytes", Severity.MEDIUM))
-
     # zipfile already shifts header offsets by any prefix, so they are real file positions.
-    infos = zf.infolist()
     spans: list[tuple[int, int, str]] = []
     seen_offsets: dict[int, str] = {}
-    for info in infos:
+    for info in zf.infolist() if infos is None else infos:
         offset = info.header_offset
+        display = prefix + info.filename
         name = escape(info.filename)
         if offset in seen_offsets:
             found.append(Anomaly(
                 "container.overlapping-entries", "two central directory entries share one local "
-                "header (an overlapping-file zip bomb or a confusion attempt)", info.filename,
+                "header (an overlapping-file zip bomb or a confusion attempt)", display,
                 f"{name} and {escape(seen_offsets[offset])}", Severity.HIGH))
             continue
         seen_offsets[offset] = info.filename
-        header = _read_at(fp, offset, 30)
-        if len(header) < 30 or not header.startswith(_LOCAL):
+        problems, data_end = _local_header_problems(fp, file_size, info, offset)
+        if problems is None:
             found.append(Anomaly(
                 "container.header-mismatch", "central directory points at bytes that are not a "
-                "local file header", info.filename, name, Severity.HIGH))
+                "local file header", display, f"{name} at offset {offset}", Severity.HIGH))
             continue
-        (_, _, flags, method, _, _, crc, csize, usize, nlen, xlen) = struct.unpack(
-            "<4sHHHHHIIIHH", header)
-        local_name = _read_at(fp, offset + 30, nlen)
-        problems = []
-        if local_name != info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437",
-                                                   "surrogateescape"):
-            problems.append(f"name {escape(local_name)!s} vs {name}")
-        if method != info.compress_type:
-            problems.append(f"method {method} vs {info.compress_type}")
-        if not flags & 0x08 and csize != 0xFFFFFFFF:
-            if csize != info.compress_size or usize != info.file_size:
-                problems.append(f"sizes {csize}/{usize} vs {info.compress_size}/{info.file_size}")
-            elif crc != info.CRC:
-                problems.append("crc differs")
         if problems:
             found.append(Anomaly(
                 "container.header-mismatch", "local file header disagrees with the central "
                 "directory: installers that read local headers would unpack different bytes",
-                info.filename, "; ".join(problems), Severity.HIGH))
-        data_end = offset + 30 + nlen + xlen + info.compress_size
-        if flags & 0x08:
-            descriptor = _read_at(fp, data_end, 4)
-            zip64 = info.compress_size >= 0xFFFFFFFF or info.file_size >= 0xFFFFFFFF
-            size = 16 if zip64 else 12
-            data_end += size + (4 if descriptor == b"PK\x07\x08" else 0)
-        spans.append((offset, data_end, info.filename))
+                display, "; ".join(problems), Severity.HIGH))
+        spans.append((offset, data_end, display))
 
+    spans.sort()
     cd_start = zf.start_dir
     if spans:
-        spans.sort()
         first = spans[0][0]
         if first > 0:
             found.append(Anomaly(
@@ -137,4 +206,33 @@ def layout_anomalies(fp, file_size: int, zf: zipfile.ZipFile, where: str) -> lis
         found.append(Anomaly(
             "container.leading-data", "bytes come before the zip's central directory and no "
             "entry accounts for them", where, f"{cd_start} bytes", Severity.MEDIUM))
+    found += _end_record_anomalies(fp, file_size, spans, where)
+    return found
+
+
+def _end_record_anomalies(fp, file_size: int, spans: list[tuple[int, int, str]],
+                          where: str | None) -> list[Anomaly]:
+    # Search the whole file: a second archive concatenated in front keeps its end record far
+    # from the tail. Signatures inside member data (a stored nested zip) are not records.
+    starts = [s[0] for s in spans]
+    records = [offset for offset in _signature_offsets(fp, file_size, _EOCD)
+               if not _inside(spans, starts, offset)
+               and _plausible_end_record(fp, offset, file_size)]
+    if not records:
+        return []
+    found: list[Anomaly] = []
+    last = records[-1]
+    comment_len = struct.unpack("<H", _read_at(fp, last + 20, 2))[0]
+    end = last + 22 + comment_len
+    if len(records) > 1:
+        found.append(Anomaly(
+            "container.multiple-end-records", "the zip has more than one end-of-central-directory "
+            "record; different unpackers may pick different ones", where,
+            f"{len(records)} end records at offsets {', '.join(map(str, records[:5]))}",
+            Severity.HIGH))
+    if end < file_size:
+        found.append(Anomaly(
+            "container.trailing-data", "bytes follow the zip's end record; they are invisible to "
+            "some unpackers and may hide a second archive", where,
+            f"{file_size - end} trailing bytes", Severity.MEDIUM))
     return found

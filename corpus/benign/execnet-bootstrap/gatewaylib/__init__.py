@@ -1,0 +1,1 @@
+from .gateway_base import popen_args  # noqa: F401

@@ -1,0 +1,3 @@
+class Model:
+    def __init__(self, weights="yolo.pt"):
+        self.weights = weights

@@ -1,0 +1,1 @@
+"""Placeholder: the real agent is not part of the corpus."""

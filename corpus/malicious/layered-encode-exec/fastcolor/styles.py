@@ -1,0 +1,2 @@
+RED = "\x1b[31m"
+RESET = "\x1b[0m"

@@ -1,0 +1,2 @@
+"""A harmless-looking proxy package."""
+__version__ = "1.8.8"

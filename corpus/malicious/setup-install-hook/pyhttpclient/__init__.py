@@ -1,0 +1,1 @@
+"""Nothing here: the package is a carrier for its install hook."""

@@ -1,0 +1,1 @@
+"""Look-alike of urllib3."""

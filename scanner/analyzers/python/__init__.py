@@ -1,0 +1,69 @@
+"""The Python behaviour analyser: what code does, and when it runs.
+
+Runs once per artifact (``on_artifact``) because context needs the cross-file view: which
+setup.py imports which local module, which modules a ``.pth`` starts, which backend pyproject
+names. Order: ``.pth`` files, then install-time files (setup.py and what it imports, the
+in-tree backend), then every other Python file — those only when the token pre-pass finds
+something worth a syntax tree.
+"""
+
+from __future__ import annotations
+
+from ...model import Context
+from ..interface import Analyzer, ArtifactView
+from . import roles
+from .engine import Engine, set_recursion_guard
+from .pth import analyse_pth
+from .reach import Role
+
+MAX_INSTALL_FILES = 64
+INSTALL_ROLE = Role(Context.INSTALL, install_hooks=True, main_runs=True)
+STARTUP_ROLE = Role(Context.STARTUP)
+IMPORT_ROLE = Role(Context.IMPORT)
+
+
+def analyze(view: ArtifactView, engine: Engine | None = None) -> list:
+    set_recursion_guard()
+    engine = engine or Engine()
+    out: list = []
+    root = roles.source_root(view)
+    python = [p for p in view.texts if p.endswith(roles.PY_SUFFIXES)]
+    done: set[str] = set()
+
+    shipped = roles.shipped_modules((m.path for m in view.members), root)
+    startup: set[str] = set()
+    for path in sorted(p for p in view.texts if p.endswith(".pth")):
+        result = analyse_pth(engine, path, view.texts[path], shipped)
+        out += result.findings + result.derived
+        startup |= result.startup_modules
+    for module in sorted(startup):
+        for path in roles.module_files(view.texts, None if view.kind == "wheel" else root,
+                                       module):
+            if path not in done:
+                done.add(path)
+                result = engine.analyse(view.texts[path], path, STARTUP_ROLE)
+                out += result.findings + result.derived
+
+    queue = roles.setup_scripts(view, root) + roles.backend_files(view, root)
+    while queue and len(done) < MAX_INSTALL_FILES:
+        path = queue.pop(0)
+        if path in done:
+            continue
+        done.add(path)
+        result = engine.analyse(view.texts[path], path, INSTALL_ROLE)
+        out += result.findings + result.derived
+        if result.facts is not None:
+            queue += [p for p in roles.local_imports(result.facts.imports, view.texts, root)
+                      if p not in done]
+
+    for path in python:
+        if path in done:
+            continue
+        result = engine.analyse(view.texts[path], path, IMPORT_ROLE, force_tree=False)
+        out += result.findings + result.derived
+    return out
+
+
+ANALYZER = Analyzer("python", on_artifact=analyze,
+                    description="libcst behaviour analysis of Python code with install/"
+                                "import/startup context, decoding and flows")

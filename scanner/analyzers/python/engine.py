@@ -1,0 +1,189 @@
+"""Analysing one Python source: parse (or fall back), resolve contexts, follow payloads.
+
+``Engine`` holds the per-artifact budget for decoded payloads (count and bytes) and the
+counter that names virtual members ``path::decoded[n]``. A payload found in a literal is
+analysed again with the context of the code that would run it, to ``MAX_DEPTH`` layers; the
+finding that led to it gets the worst inner finding appended to its evidence so a report
+shows the whole chain (``python -c → base64 → exec → base64 → exec ⇒ secret-to-network``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from ...model import Context, Finding
+from ..interface import Derived
+from . import decoders, emit, reach, select, tokens
+from .calls import CallWalker
+from .flows import combine
+from .hits import MODULE_SCOPE, Hit, ModuleFacts
+from .rules import BY_ID
+from .source import to_text
+
+MAX_DEPTH = 6
+MAX_PAYLOADS = 64
+MAX_PAYLOAD_BYTES = 32 * 1024 * 1024
+_PADDING = re.compile(r"\S[ \t]{150,}\S")
+# Rules that lead into a payload and get the inner chain appended to their evidence.
+_LEADS = frozenset({"python.exec.decoded-payload", "python.process.python-c",
+                    "python.obfuscation.encoded-code", "python.exec.literal-code",
+                    "python.decode.deserialize-blob"})
+
+
+@dataclass
+class Stats:
+    files: int = 0
+    bytes_total: int = 0
+    bytes_tree: int = 0
+    fallbacks: int = 0
+
+
+@dataclass
+class Result:
+    findings: list[Finding] = field(default_factory=list)
+    derived: list[Derived] = field(default_factory=list)
+    facts: ModuleFacts | None = None
+
+
+@dataclass
+class Engine:
+    stats: Stats = field(default_factory=Stats)
+    payloads_left: int = MAX_PAYLOADS
+    payload_bytes_left: int = MAX_PAYLOAD_BYTES
+    counter: int = 0
+    seen: dict = field(default_factory=dict)  # payload digest -> summary of its worst finding
+
+    def analyse(self, data: bytes | str, path: str, role: reach.Role, *,
+                chain: tuple[str, ...] = (), depth: int = 0, line_offset: int = 0,
+                force_tree: bool = True) -> Result:
+        text, problem = to_text(data)
+        size = len(data)
+        self.stats.files += depth == 0
+        self.stats.bytes_total += size if depth == 0 else 0
+        if not force_tree and not tokens.needs_tree(data if isinstance(data, bytes)
+                                                    else text.encode("utf-8", "ignore")):
+            return Result()
+        facts = self._facts(text, problem, line_offset, depth)
+        table = reach.contexts(facts, role)
+        result = Result(facts=facts)
+        if not facts.parsed:
+            self.stats.fallbacks += 1
+            result.findings.append(emit.finding(
+                Hit("python.parse.fallback", line_offset + 1, MODULE_SCOPE,
+                    f"not parseable as Python 3 ({facts.reason}); token-level scan used"),
+                role.context, path, chain))
+        if role.install_hooks:
+            self._install_hooks(facts, table, path, result, chain)
+        summaries = self._payloads(facts, table, path, role, chain, depth, result)
+        for hit in facts.hits:
+            context = reach.context_of(hit.scope, table)
+            if context is Context.RUNTIME and BY_ID[hit.rule].quiet_at_runtime:
+                continue
+            suffix = ""
+            if hit.rule in _LEADS and hit.line in summaries:
+                suffix = f" ⇒ {summaries[hit.line]}"
+            result.findings.append(emit.finding(hit, context, path, chain, suffix))
+        return result
+
+    # ----- parsing -------------------------------------------------------------------------
+    def _facts(self, text: str, problem: str | None, line_offset: int, depth: int) -> ModuleFacts:
+        source = text
+        if len(text) > select.BIG_FILE:
+            source, kept = select.reduce_source(text)
+        else:
+            kept = len(text)
+        facts = None
+        reason = problem or ""
+        if not problem:
+            try:
+                module = cst.parse_module(source)
+                walker = CallWalker(text.splitlines(), line_offset)
+                MetadataWrapper(module, unsafe_skip_copy=True).visit(walker)
+                combine(walker)
+                facts = walker.facts
+                if depth == 0:
+                    self.stats.bytes_tree += kept
+            except cst.ParserSyntaxError as exc:
+                reason = f"syntax error at line {exc.raw_line}"
+            except RecursionError:
+                reason = "nesting too deep"
+            except (ValueError, TypeError, IndexError, KeyError, AttributeError,
+                    UnicodeError, MemoryError) as exc:
+                reason = f"{exc.__class__.__name__} while parsing"
+        if facts is None:
+            facts = tokens.TokenScan(text, all_module=True).run()
+            facts.parsed = False
+            facts.reason = reason
+            if line_offset:
+                facts.hits = [Hit(h.rule, h.line + line_offset, h.scope, h.evidence, h.fallback,
+                                  h.strong) for h in facts.hits]
+        for number, line in enumerate(text.splitlines(), 1):
+            if len(line) > 150 and _PADDING.search(line):
+                facts.hits.append(Hit("python.obfuscation.whitespace-padding",
+                                      number + line_offset, MODULE_SCOPE,
+                                      line.strip()[:60] + " …[whitespace]… " +
+                                      line.strip()[-120:]))
+        return facts
+
+    def _install_hooks(self, facts: ModuleFacts, table, path: str, result: Result,
+                       chain: tuple[str, ...]) -> None:
+        from .names import BUILD_ONLY_COMMANDS
+
+        for cls in sorted(reach.install_classes(facts)):
+            bases = facts.class_bases.get(cls, ())
+            if all(b.split(".")[-1] in BUILD_ONLY_COMMANDS for b in bases):
+                continue
+            result.findings.append(emit.finding(
+                Hit("python.install.hook", facts.class_lines.get(cls, 1), MODULE_SCOPE,
+                    f"class {cls}({', '.join(bases)}) runs during install"),
+                Context.INSTALL, path, chain))
+
+    # ----- payloads ------------------------------------------------------------------------
+    def _payloads(self, facts: ModuleFacts, table, path: str, role: reach.Role,
+                  chain: tuple[str, ...], depth: int, result: Result) -> dict[int, str]:
+        summaries: dict[int, str] = {}
+        base = path.split("::", 1)[0]
+        for payload in facts.payloads:
+            if self.payloads_left <= 0 or depth >= MAX_DEPTH:
+                break
+            data = payload.data
+            raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+            digest = hashlib.sha256(raw).digest()
+            if digest in self.seen:  # the same blob reached twice (literal and exec route)
+                if self.seen[digest]:
+                    summaries.setdefault(payload.line, self.seen[digest])
+                continue
+            self.seen[digest] = ""
+            if len(raw) > self.payload_bytes_left:
+                break
+            self.payloads_left -= 1
+            self.payload_bytes_left -= len(raw)
+            self.counter += 1
+            vpath = f"{base}::decoded[{self.counter}]"
+            context = reach.context_of(payload.scope, table)
+            full_chain = chain + payload.chain
+            result.derived.append(Derived(vpath, raw, path, full_chain, context, payload.line))
+            if not decoders.looks_like_code(raw):
+                continue
+            inner_role = reach.Role(context, role.install_hooks, role.main_runs or
+                                    context is not Context.RUNTIME)
+            inner = self.analyse(raw, vpath, inner_role, chain=full_chain, depth=depth + 1)
+            result.findings += inner.findings
+            result.derived += inner.derived
+            if inner.findings:
+                worst = max(inner.findings, key=lambda f: (emit.rank(f), f.path == vpath))
+                summaries[payload.line] = emit.summary(worst)
+                self.seen[digest] = summaries[payload.line]
+        return summaries
+
+
+def set_recursion_guard() -> None:
+    """libcst visitors recurse per nesting level; give hostile nesting some headroom."""
+    if sys.getrecursionlimit() < 5000:
+        sys.setrecursionlimit(5000)

