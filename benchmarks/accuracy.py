@@ -134,37 +134,56 @@ def _finding_from(d: dict) -> Finding:
                    d["path"], d["line"], d["evidence"])
 
 
-def scan_set(name: str, items: list[Item], workers: int,
-             options: ScanOptions | None = None) -> list[dict]:
-    """Scan a set; rows hold the name, truth, error and every finding (for re-scoring)."""
-    targets = [Target(item.path, item.name) for item in items]
-    rows: list[dict | None] = [None] * len(items)
-    started = time.perf_counter()
-    for done, (index, result) in enumerate(scan_many(targets, options or ScanOptions(),
-                                                     workers), 1):
-        rows[index] = {"name": items[index].name, "error": result.error,
-                       "elapsed_ms": result.elapsed_ms,
-                       "findings": [f.to_dict() for f in result.findings
-                                    if not f.rule.startswith("score.")]}
-        if done % 100 == 0:
-            print(f"  {name}: {done}/{len(items)} in {time.perf_counter() - started:.0f} s",
-                  file=sys.stderr)
+def scan_set(name: str, items: list[Item], workers: int, options: ScanOptions | None = None,
+             resume: bool = False) -> list[dict]:
+    """Scan a set; rows hold the name, error and every finding (for re-scoring). Rows are
+    appended to ``findings-<set>.jsonl`` as they finish; ``resume`` keeps rows already there."""
     OUT.mkdir(parents=True, exist_ok=True)
-    with open(OUT / f"findings-{name}.jsonl", "w", encoding="utf-8") as fp:
-        for row in rows:
+    path = OUT / f"findings-{name}.jsonl"
+    saved = _read_rows(path) if resume else {}
+    rows: list[dict | None] = [saved.get(item.name) for item in items]
+    todo = [i for i, row in enumerate(rows) if row is None]
+    targets = [Target(items[i].path, items[i].name) for i in todo]
+    started = time.perf_counter()
+    with open(path, "a" if resume else "w", encoding="utf-8") as fp:
+        for done, (index, result) in enumerate(scan_many(targets, options or ScanOptions(),
+                                                         workers), 1):
+            row = {"name": items[todo[index]].name, "error": result.error,
+                   "elapsed_ms": result.elapsed_ms,
+                   "findings": [f.to_dict() for f in result.findings
+                                if not f.rule.startswith("score.")]}
+            rows[todo[index]] = row
             fp.write(json.dumps(row) + "\n")
+            fp.flush()
+            if done % 100 == 0:
+                print(f"  {name}: {done}/{len(targets)} in {time.perf_counter() - started:.0f} s",
+                      file=sys.stderr)
+    return rows
+
+
+def _read_rows(path: Path) -> dict[str, dict]:
+    if not path.is_file():
+        return {}
+    rows = {}
+    for line in path.read_text("utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by an interrupted run
+        rows[row["name"]] = row
     return rows
 
 
 def load_saved(name: str, items: list[Item]) -> list[dict] | None:
-    path = OUT / f"findings-{name}.jsonl"
-    if not path.is_file():
+    """Saved rows for ``items``; items never scanned are left out (with a note)."""
+    saved = _read_rows(OUT / f"findings-{name}.jsonl")
+    if not saved:
         return None
-    saved = {row["name"]: row for row in map(json.loads, path.read_text("utf-8").splitlines())}
-    rows = [saved.get(item.name) for item in items]
-    if any(row is None for row in rows):
-        return None
-    return rows
+    missing = sum(item.name not in saved for item in items)
+    if missing:
+        print(f"  {name}: {missing} of {len(items)} artifacts have no saved findings; "
+              "left out", file=sys.stderr)
+    return [saved.get(item.name) for item in items]
 
 
 # ------------------------------------------------------------------------- metrics
@@ -182,6 +201,8 @@ def evaluate(name: str, items: list[Item], rows: list[dict], thresholds: Thresho
     misses, false_positives, expectation_failures, unscannable = [], [], [], Counter()
     rule_causes: Counter = Counter()
     for item, row in zip(items, rows):
+        if row is None:
+            continue
         level, points, reasons = verdict_of(row, thresholds)
         confusion[item.truth][level] += 1
         if item.expected is not None and level != item.expected:
@@ -203,7 +224,7 @@ def evaluate(name: str, items: list[Item], rows: list[dict], thresholds: Thresho
             rule_causes[cause] += 1
             false_positives.append({"name": item.name, "verdict": level, "score": points,
                                     "reasons": reasons})
-    report: dict = {"set": name, "artifacts": len(items),
+    report: dict = {"set": name, "artifacts": sum(row is not None for row in rows),
                     "confusion": {t: dict(c) for t, c in confusion.items()}}
     positives = [(f, m) for fam in per_family.values() for f, m in fam]
     if positives:
@@ -304,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="first N artifacts of each set")
     parser.add_argument("--rescore", action="store_true",
                         help="re-score findings saved by an earlier run instead of scanning")
+    parser.add_argument("--resume", action="store_true",
+                        help="scan only artifacts without saved findings, then score all")
+    parser.add_argument("--every", type=int, default=1,
+                        help="take every Nth artifact of each set (a quick deterministic sample)")
     parser.add_argument("--out", type=Path, default=OUT / "accuracy.json")
     args = parser.parse_args(argv)
     names = [s.strip() for s in args.sets.split(",") if s.strip()]
@@ -315,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="distscan-acc-") as tmp:
         for name in names:
             items = SETS[name](Path(tmp))
+            items = items[:: max(1, args.every)]
             if args.limit:
                 items = items[: args.limit]
             if not items:
@@ -322,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = load_saved(name, items) if args.rescore else None
             if rows is None:
                 started = time.perf_counter()
-                rows = scan_set(name, items, args.workers)
+                rows = scan_set(name, items, args.workers, resume=args.resume)
                 print(f"  {name}: scanned {len(items)} in {time.perf_counter() - started:.0f} s",
                       file=sys.stderr)
             report = evaluate(name, items, rows, thresholds)

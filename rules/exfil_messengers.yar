@@ -66,6 +66,7 @@ rule exfil_slack_webhook
         applies_to = "any"
     strings:
         $url = /hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/[A-Za-z0-9]{20,}/
+        $placeholder = /hooks\.slack\.com\/services\/T0{6,12}\/B0{6,12}\//
     condition:
-        $url
+        #url > #placeholder
 }

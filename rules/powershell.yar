@@ -43,7 +43,7 @@ rule powershell_download_cradle
         id = "content.powershell.download-cradle"
         category = "download"
         severity = "high"
-        data_severity = "medium"
+        data_severity = "low"
         confidence = "high"
         description = "PowerShell download cradle: a web download fed to Invoke-Expression, or fetched to disk and started"
         reference = "https://attack.mitre.org/techniques/T1059/001/"

@@ -49,7 +49,7 @@ rule teampcp_upload_header
         confidence = "medium"
         description = "curl upload of an archive with an X-Filename header, the TeamPCP exfiltration request shape"
         reference = "LiteLLM 1.82.8 exfiltration (THREATS.md)"
-        applies_to = "any"
+        applies_to = "code"
     strings:
         $hdr = "X-Filename" nocase
         $curl = "curl" fullword

@@ -12,11 +12,13 @@ from rich.console import Console
 
 from . import __version__
 from .bulk.cli import bulk_app
+from .cli_rules import rules_app, scan_analyzers
 from .model import Limits, ScanResult, VerdictLevel
 from .pipeline import ScanOptions
 from .policy import PolicyError, load_policy
 from .report.jsonout import render_json, render_jsonl_line
 from .report.text import print_result, print_summary
+from .rulesets import RuleError
 from .runner import scan_many
 from .targets import TargetError, expand
 
@@ -83,6 +85,8 @@ def scan(
     policy_file: Path | None = typer.Option(None, "--policy", help="Policy file (TOML): "
                                             "thresholds, disabled rules, severity overrides, "
                                             "allow entries by sha256."),
+    rule_dirs: list[Path] = typer.Option([], "--rules", help="Also apply the YARA rules in "
+                                         "this folder (repeatable)."),
 ) -> None:
     """Scan artifacts and print a verdict for each."""
     try:
@@ -103,6 +107,11 @@ def scan(
     options = ScanOptions(limits=limits, policy=policy)
     if policy is not None:
         options = replace(options, thresholds=policy.thresholds)
+    if rule_dirs:
+        try:
+            options = replace(options, analyzers=scan_analyzers(tuple(map(str, rule_dirs))))
+        except RuleError as exc:
+            _fail_usage(str(exc))
     try:
         stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
@@ -187,6 +196,7 @@ def serve(
 
 
 app.add_typer(bulk_app, name="bulk")
+app.add_typer(rules_app, name="rules")
 
 
 def _fail_usage(message: str):

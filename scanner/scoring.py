@@ -47,6 +47,9 @@ LINK_SEVERITY = {Severity.INFO: 0.0, Severity.LOW: 0.6, Severity.MEDIUM: 0.85,
                  Severity.HIGH: 1.0, Severity.CRITICAL: 1.1}
 LINK_CONFIDENCE = {Confidence.LOW: 0.6, Confidence.MEDIUM: 0.85, Confidence.HIGH: 1.0}
 RUNTIME_CO_OCCURRENCE_FACTOR = 0.6
+# Command-jacking: a shadowing console script plus any of these capabilities decides suspicious.
+COMMAND_HIJACK_POINTS = 40.0
+HIJACK_ACCOMPLICES = frozenset({"network", "secret", "exec", "persistence"})
 INCOMPLETE_PREFIXES = ("limits.", "scanner.")
 METADATA_CATEGORIES = frozenset({"metadata"})
 
@@ -89,6 +92,13 @@ CAPABILITY_WORDS: dict[str, frozenset[str]] = {
     "binary": frozenset({"binary", "pe", "elf", "macho", "mach-o", "dll", "exe", "native"}),
     "shell": frozenset({"reverse-shell", "revshell", "bind-shell", "dev-tcp", "dup2"}),
     "miner": frozenset({"miner", "xmrig", "stratum", "mining", "cryptominer"}),
+    # A binary under a name that hides what it is (a PE named .png).
+    "disguised": frozenset({"misnamed", "disguised"}),
+    # Code that cannot be reviewed: a commercial obfuscator's runtime.
+    "unreviewable": frozenset({"pyarmor", "pytransform", "commercial", "obfuscator"}),
+    # Hiding what runs: detached or silenced processes, network errors swallowed.
+    "stealth": frozenset({"detached", "silent", "silenced", "evasion", "hidden", "devnull",
+                          "daemon-thread"}),
 }
 
 
@@ -99,6 +109,8 @@ class ChainRule:
     needs: every capability must be present in the scope (a set of alternatives per slot).
     contexts: the chain counts only when some link runs in one of these contexts (None: any).
     points: the chain's worth before context and link quality.
+    artifact_wide: match over the whole artifact (for links that are files, not code: a
+        disguised binary and the code that runs it live in different members).
     """
 
     name: str
@@ -106,6 +118,7 @@ class ChainRule:
     points: float
     description: str
     contexts: frozenset[Context] | None = None
+    artifact_wide: bool = False  # links may sit anywhere in the artifact, not in one file
 
 
 def _any(*caps: str) -> frozenset[str]:
@@ -131,6 +144,12 @@ CHAINS: tuple[ChainRule, ...] = (
               "installs itself to run again later"),
     ChainRule("miner", (_any("miner"), _any("process", "network", "write")), 85.0,
               "runs a cryptocurrency miner"),
+    ChainRule("stealth", (_any("stealth"), _any("process", "network")), 60.0,
+              "a process or connection is started and hidden from the user",
+              frozenset({Context.STARTUP, Context.INSTALL, Context.IMPORT})),
+    ChainRule("unreviewable-code", (_any("unreviewable"),), 45.0,
+              "the code runs through an obfuscator's runtime and cannot be reviewed",
+              frozenset({Context.STARTUP, Context.INSTALL, Context.IMPORT})),
     ChainRule("install-network", (_any("install"), _any("network")), 75.0,
               "the network is used while the package installs", _RUNS),
     ChainRule("install-process", (_any("install"), _any("process", "exec", "binary")), 55.0,
@@ -139,6 +158,9 @@ CHAINS: tuple[ChainRule, ...] = (
               "decoded content reaches a process"),
     ChainRule("binary-run", (_any("binary"), _any("process", "write")), 60.0,
               "a shipped or decoded binary is written or run"),
+    ChainRule("disguised-binary", (_any("disguised"), _any("process", "exec", "write")), 75.0,
+              "a binary disguised under another name ships with code that runs or writes files",
+              frozenset({Context.STARTUP, Context.INSTALL, Context.IMPORT}), artifact_wide=True),
 )
 
 
@@ -149,14 +171,18 @@ class Thresholds:
     suspicious / malicious: score (0-100) at or above which a verdict is given.
     volume_cap: most points that the findings after the strongest signal can add together.
     metadata_boost_cap: most points metadata signals add to real behaviour.
-    min_link_weight: findings weaker than this (severity x confidence only) are no chain link.
+    min_link_weight: findings weaker than this (LINK_SEVERITY x LINK_CONFIDENCE) are no chain
+        link: 0.7 lets medium/medium and stronger findings link, never low-severity ones.
+    min_single_runtime_link: a single finding in a function body forms a chain on its own only
+        at this quality or above (high severity).
     """
 
     suspicious: float = 30.0
     malicious: float = 70.0
     volume_cap: float = 8.0
     metadata_boost_cap: float = 20.0
-    min_link_weight: float = 0.5
+    min_link_weight: float = 0.7
+    min_single_runtime_link: float = 0.85
 
 
 def weight(finding: Finding) -> float:
@@ -238,8 +264,15 @@ def _match(rule: ChainRule, caps_of: list[tuple[Finding, frozenset[str]]],
     quality = min(_link_quality(f) for f in behaviour)
     if quality < thresholds.min_link_weight:
         return None
-    # A chain runs when its latest link runs: take the weakest context among the links.
-    context = min((f.context for f in links), key=lambda c: CHAIN_CONTEXT_FACTOR[c])
+    if (len(set(behaviour)) == 1 and behaviour[0].context in (Context.RUNTIME, Context.DATA)
+            and quality < thresholds.min_single_runtime_link):
+        # One rule naming two capabilities inside a function body: the analyser's own severity
+        # already says how much that is worth; only strong ones become chains.
+        return None
+    # A chain runs when its latest link runs: take the weakest context among the links that
+    # are code (a data file such as a disguised binary runs when code runs it).
+    code = [f for f in links if f.context not in (Context.DATA, Context.CONTAINER)] or links
+    context = min((f.context for f in code), key=lambda c: CHAIN_CONTEXT_FACTOR[c])
     unique: list[Finding] = []
     for f in links:
         if f not in unique:
@@ -261,11 +294,17 @@ def find_chains(findings: Iterable[Finding], thresholds: Thresholds) -> list[Cha
         for key in scope_keys(f):
             scopes.setdefault(key, []).append((f, caps))
     matches: list[ChainMatch] = []
+    everything = [item for key, items in scopes.items() if key.startswith("file:")
+                  for item in items]
     for members in scopes.values():
         for rule in CHAINS:
-            m = _match(rule, members, thresholds)
+            m = None if rule.artifact_wide else _match(rule, members, thresholds)
             if m is not None:
                 matches.append(m)
+    for rule in CHAINS:
+        m = _match(rule, everything, thresholds) if rule.artifact_wide else None
+        if m is not None:
+            matches.append(m)
     matches.sort(key=lambda m: m.points, reverse=True)
     return matches
 
@@ -318,6 +357,14 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
             decided.insert(0, chain_finding(best[3]))
         decided += [f for f in ranked[:3] if f not in decided and weight(f) > 0]
 
+    # A console script that shadows a system tool or another project's command, in a package
+    # that also talks to the network, runs processes or reads secrets: command-jacking.
+    hijacks = [f for f in metadata if "shadows" in words(f)]
+    accomplices = [f for f in ranked if capabilities(f) & HIJACK_ACCOMPLICES
+                   and _link_quality(f) >= thresholds.min_link_weight]
+    if hijacks and accomplices and total < COMMAND_HIJACK_POINTS:
+        total = COMMAND_HIJACK_POINTS
+        decided = [hijacks[0], accomplices[0], *[f for f in decided if f is not accomplices[0]]]
     # Metadata amplifies behaviour; weak alone.
     meta_points = sum(weight(f) for f in metadata)
     if metadata and total >= 10.0:

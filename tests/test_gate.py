@@ -71,6 +71,7 @@ class Dist:
     upload_time: str = "2024-01-02T03:04:05.000000Z"
     tamper: bool = False  # serve other bytes than the published hash
     delay_s: float = 0.0  # the upstream waits this long before sending the file
+    publish_hash: bool = True  # some simple indexes publish no hash at all
 
     @property
     def sha256(self) -> str:
@@ -99,7 +100,8 @@ def sample_dists() -> list[Dist]:
         _wheel("freshpkg", "2.0", "VERSION = '2.0'\n", upload_time=recent),
         # A zip signature with nothing readable behind it: the scanner's verdict is `error`.
         Dist("broken", "broken-1.0-py3-none-any.whl", b"PK\x03\x04" + b"garbage" * 20),
-        _wheel("racy", "1.0", "VERSION = 'racy'\n", delay_s=0.5),
+        _wheel("racy", "1.0", "VERSION = 'racy'\n", delay_s=1.0),
+        _wheel("nohash", "1.0", "VERSION = '1.0'\n", publish_hash=False),
     ]
 
 
@@ -140,7 +142,8 @@ class Upstream:
             if d.project != project:
                 continue
             item = {"filename": d.filename, "url": f"{base}/files/{d.filename}",
-                    "hashes": {"sha256": d.sha256}, "size": len(d.data),
+                    "hashes": {"sha256": d.sha256} if d.publish_hash else {},
+                    "size": len(d.data),
                     "upload-time": d.upload_time}
             if d.requires_python:
                 item["requires-python"] = d.requires_python
@@ -274,7 +277,7 @@ def stand_in_config(index: Upstream, db: Path, **changes) -> GateConfig:
     options = ScanOptions(analyzers=(*registered(), STAND_IN))
     config = GateConfig(upstream=index.url, db_path=db, executor="thread", workers=2,
                         scan_timeout_s=30, operator_token="op-token", scan_options=options,
-                        prescan_wait_s=10, cooldown_hours=24)
+                        prescan_wait_s=10, prescan_keep_s=600, cooldown_hours=24)
     return replace(config, **changes)
 
 
@@ -346,11 +349,13 @@ def installed_version(tmp: Path, installer: str, module: str) -> str:
 # -- tests -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])
-def test_benign_package_installs_through_the_gate(gate, tmp_path, installer):
+def test_benign_package_installs_through_the_gate(gate, upstream, tmp_path, installer):
     result = INSTALLERS[installer](gate.index_url, tmp_path, "demo-pkg")
     assert result.returncode == 0, result.stdout + result.stderr
     # The newest non-yanked version, its bytes untouched (the wheel's RECORD checked by pip).
     assert installed_version(tmp_path, installer, "demo_pkg") == "1.1"
+    # Scanned once for the page; the installer's download got the kept copy.
+    assert upstream.downloads("demo_pkg-1.1-py3-none-any.whl") == 1
 
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])
@@ -483,6 +488,19 @@ def test_tampered_upstream_file_is_refused(gate, upstream):
     assert gate.gate.store.get(tampered) is None
 
 
+def test_upstream_without_hashes_is_scanned_once_and_remembered(gate, upstream):
+    filename = "nohash-1.0-py3-none-any.whl"
+    first = httpx.get(gate.index_url + "nohash/", headers={"Accept": JSON_V1}).json()
+    assert first["files"][0]["hashes"] == {}
+    assert upstream.downloads(filename) == 1  # prescanned: the hash is learnt by downloading
+    httpx.get(gate.index_url + "nohash/", headers={"Accept": JSON_V1})
+    assert upstream.downloads(filename) == 1  # known now: no second download for the page
+    served = httpx.get(f"{gate.url}/files/nohash/{filename}")
+    dist = next(d for d in upstream.dists if d.filename == filename)
+    assert served.status_code == 200 and served.content == dist.data
+    assert gate.gate.store.get(dist.sha256).verdict == "clean"
+
+
 def test_files_in_cooldown_are_held_back(gate):
     page = httpx.get(gate.index_url + "freshpkg/", headers={"Accept": JSON_V1}).json()
     assert [f["filename"] for f in page["files"]] == ["freshpkg-1.0-py3-none-any.whl"]
@@ -606,27 +624,14 @@ def test_fail_open_lets_unscannable_files_through(tmp_path):
             assert response.status_code == 200 and response.content == dists[0].data
 
 
-def test_real_scanner_in_worker_processes_blocks_the_install_hook_sample(tmp_path):
-    """The default scanner (every registered analyser) in worker processes, as `distscan
-    serve` runs it. Needs the Python analyser to call the sample malicious."""
+def test_the_registered_analysers_call_the_install_hook_sample_malicious():
+    """The sample the gate tests rely on must be malicious to distscan itself, not only to the
+    stand-in rule above (the default-gate test below runs without the stand-in)."""
     evil = next(d for d in sample_dists() if d.filename == "evilpkg-2.0.tar.gz")
     result = scan(evil.data, filename=evil.filename)
-    if result.verdict.level is not VerdictLevel.MALICIOUS:
-        pytest.skip(f"the registered analysers call the install-hook sample "
-                    f"{result.verdict.level.value}, not malicious (is the Python analyser "
-                    f"registered yet?)")
-    with running_upstream(sample_dists()) as upstream:
-        config = GateConfig(upstream=upstream.url, db_path=tmp_path / "v.sqlite3",
-                            scan_timeout_s=60)
-        with running_gate(config) as running:
-            installed = pip_install(running.index_url, tmp_path, "evilpkg")
-            assert installed.returncode == 0, installed.stdout + installed.stderr
-            assert installed_version(tmp_path, "pip", "evilpkg") == "1.0"
-            refused = httpx.get(running.url + "/files/evilpkg/evilpkg-2.0.tar.gz")
-            assert refused.status_code == 403
-            assert any(rule.startswith("python.") for rule in
-                       running.gate.store.get(evil.sha256).rules) or "python." in refused.text
-    assert not (tmp_path / "marker").exists()
+    assert result.verdict.level is VerdictLevel.MALICIOUS
+    assert any(f.rule.startswith("python.") and f.context is Context.INSTALL
+               for f in result.findings)
 
 
 # -- a real third-party index: pypiserver (HTML only), the default gate (worker processes) ----
@@ -655,8 +660,9 @@ def running_pypiserver(root: Path) -> Iterator[str]:
         server.server_close()
 
 
-def corpus_artifacts(out: Path) -> list[Path]:
-    """The repository's corpus samples built into archives (nothing is run), if present."""
+def corpus_artifacts(out: Path) -> list[tuple[Path, str]]:
+    """The repository's corpus samples built into archives (nothing is run), with the verdict
+    each is labelled with, if the corpus is present."""
     build = Path(__file__).resolve().parent.parent / "corpus" / "build.py"
     if not build.is_file():
         return []
@@ -664,41 +670,108 @@ def corpus_artifacts(out: Path) -> list[Path]:
                           text=True, timeout=120)
     if done.returncode != 0:
         return []
-    return sorted(p for p in out.rglob("*") if p.suffix in (".whl", ".gz", ".zip"))
+    labels = json.loads((out / "labels.json").read_text())
+    return [(out / item["artifact"], item["verdict"]) for item in labels]
 
 
 def test_default_gate_in_front_of_pypiserver(tmp_path):
+    """The gate as `distscan serve` runs it (worker processes, every registered analyser), in
+    front of pypiserver, with the corpus samples (if present) on the index too."""
     root = tmp_path / "packages"
     root.mkdir()
     for dist in sample_dists():
         if dist.project in ("demo-pkg", "evilpkg"):
             (root / dist.filename).write_bytes(dist.data)
     corpus = corpus_artifacts(tmp_path / "corpus")
-    for artifact in corpus:
+    for artifact, _ in corpus:
         shutil.copy(artifact, root / artifact.name)
     with running_pypiserver(root) as index:
-        config = GateConfig(upstream=index, db_path=tmp_path / "v.sqlite3", scan_timeout_s=60)
+        config = GateConfig(upstream=index, db_path=tmp_path / "v.sqlite3", scan_timeout_s=60,
+                            workers=2)
         assert config.executor == "process" and config.block_errors
         with running_gate(config) as running:
             installed = pip_install(running.index_url, tmp_path, "demo-pkg")
             assert installed.returncode == 0, installed.stdout + installed.stderr
             assert installed_version(tmp_path, "pip", "demo_pkg") == "1.1"
+            # The real analysers (no stand-in here) hide the install-hook sdist from pip.
+            installed = pip_install(running.index_url, tmp_path, "evilpkg")
+            assert installed.returncode == 0, installed.stdout + installed.stderr
+            assert installed_version(tmp_path, "pip", "evilpkg") == "1.0"
+            refused = httpx.get(running.url + "/files/evilpkg/evilpkg-2.0.tar.gz")
+            assert refused.status_code == 403 and "python." in refused.text
             # pypiserver speaks HTML only; the gate still answers PEP 691 JSON, at api 1.0
             # since HTML carries no sizes (PEP 700 makes them required from 1.1).
             page = httpx.get(running.index_url + "demo-pkg/", headers={"Accept": PIP_ACCEPT})
             assert page.json()["meta"]["api-version"] == "1.0"
             assert {f["filename"]: f["hashes"]["sha256"] for f in page.json()["files"]} == {
                 d.filename: d.sha256 for d in sample_dists() if d.project == "demo-pkg"}
-            # Every corpus artifact gets what the scanner says of it, and clean bytes unchanged.
-            for artifact in corpus:
-                expected = scan(artifact, filename=artifact.name).verdict.level
-                project = artifact.name.split("-")[0]
-                response = httpx.get(f"{running.url}/files/{project}/{artifact.name}",
-                                     timeout=60)
-                if expected is VerdictLevel.MALICIOUS:
+
+            async def fetch_corpus():
+                async with httpx.AsyncClient(timeout=60) as client:
+                    return await asyncio.gather(*(
+                        client.get(f"{running.url}/files/{a.name.split('-')[0]}/{a.name}")
+                        for a, _ in corpus))
+
+            # Each corpus file is refused exactly when its stored verdict blocks it, and
+            # what passes is byte for byte the upstream's file.
+            blocked = 0
+            for (artifact, label), response in zip(corpus, asyncio.run(fetch_corpus())):
+                data = artifact.read_bytes()
+                record = running.gate.store.get(hashlib.sha256(data).hexdigest())
+                assert record is not None, artifact.name
+                if record.verdict in ("malicious", "error"):
+                    blocked += 1
                     assert response.status_code == 403, artifact.name
-                elif expected in (VerdictLevel.CLEAN, VerdictLevel.SUSPICIOUS):
+                    assert record.verdict in response.text
+                else:
                     assert response.status_code == 200, (artifact.name, response.text)
-                    assert response.content == artifact.read_bytes()
-            assert running.gate.scanner.scans_started >= 1
+                    assert response.content == data
+                if label == "malicious" and record.verdict == "malicious":
+                    assert response.status_code == 403
+            if any(label == "malicious" for _, label in corpus):
+                assert blocked >= 1
     assert not (tmp_path / "marker").exists()
+
+
+def test_policy_allow_entry_lets_a_reviewed_file_through(upstream, tmp_path):
+    from scanner.policy import load_policy
+
+    evil = next(d for d in upstream.dists if d.filename == "evilpkg-2.0.tar.gz")
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(f'[[allow]]\nsha256 = "{evil.sha256}"\n'
+                           f'reason = "reviewed test sample"\n')
+    policy = load_policy(policy_file)
+    options = ScanOptions(analyzers=(*registered(), STAND_IN), policy=policy)
+    config = stand_in_config(upstream, tmp_path / "v.sqlite3", scan_options=options)
+    with running_gate(config) as running:
+        served = httpx.get(running.url + "/files/evilpkg/evilpkg-2.0.tar.gz")
+        assert served.status_code == 200 and served.content == evil.data
+        assert running.gate.store.get(evil.sha256).verdict == "clean"
+
+
+def test_serve_command_runs_the_gate(upstream, tmp_path):
+    """`distscan serve` itself, as a process on an ephemeral loopback port."""
+    command = [sys.executable, "-m", "scanner", "serve", "--upstream", upstream.url,
+               "--host", "127.0.0.1", "--port", "0", "--db", str(tmp_path / "v.sqlite3")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=_clean_env(tmp_path))
+    try:
+        base = None
+        deadline = time.monotonic() + 30
+        lines = []
+        while base is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "running on http://127.0.0.1:" in line:
+                base = line.split("running on ", 1)[1].split()[0]
+        assert base, "".join(lines)
+        assert httpx.get(base + "/-/health").json()["status"] == "ok"
+        refused = httpx.get(base + "/files/evilpkg/evilpkg-2.0.tar.gz", timeout=60)
+        assert refused.status_code == 403 and "python." in refused.text
+        assert httpx.post(base + "/-/allow", json={"sha256": "a" * 64, "reason": "x"}
+                          ).status_code == 403  # no operator token: allowing is disabled
+    finally:
+        process.terminate()
+        process.wait(20)

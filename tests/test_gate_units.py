@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -239,6 +240,32 @@ def test_scan_timeout_is_an_unstored_error(tmp_path):
         scanner.close()
     assert record.verdict == "error" and "longer than" in record.error
     assert store.get("d" * 64) is None  # a timeout may be transient: try again next time
+
+
+def _die(view):
+    os._exit(3)  # a worker killed mid-scan (out of memory, a crash in a C extension)
+
+
+def test_dead_worker_gives_an_unstored_error_and_a_fresh_pool(tmp_path):
+    path = tmp_path / "demo.whl"
+    path.write_bytes(wheel_bytes("demo", "1.0", {"demo/__init__.py": "X = 1\n"}))
+    store = VerdictStore(tmp_path / "v.sqlite3", "fp")
+    dying = ScanOptions(analyzers=(Analyzer("dies", on_artifact=_die),))
+    scanner = Scanner(store, dying, Metrics(), executor="process", timeout_s=60)
+
+    async def twice():
+        first = await scanner.verdict(Blob(path, "e" * 64, 1).acquire(), "demo.whl")
+        scanner._options = ScanOptions(analyzers=())  # the next scan is harmless
+        second = await scanner.verdict(Blob(path, "e" * 64, 1).acquire(), "demo.whl")
+        return first, second
+
+    try:
+        first, second = asyncio.run(twice())
+    finally:
+        scanner.close()
+    assert first.verdict == "error" and "worker died" in first.error
+    assert second.verdict == "clean"  # a new pool took over, and the error was not stored
+    assert store.get("e" * 64) == second
 
 
 def test_metrics_render_prometheus_text():

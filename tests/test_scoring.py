@@ -102,3 +102,35 @@ def test_thresholds_are_configurable():
 def test_critical_single_finding_in_import_context_is_malicious():
     webhook = f("content.discord-webhook", "exfiltration", S.CRITICAL, C.HIGH, X.IMPORT)
     assert score([webhook]).level is VerdictLevel.MALICIOUS
+
+
+def test_weak_findings_are_no_chain_links():
+    # A low-severity exec of a literal in a .pth (pytest-cov's env-gated hook) is no start-up
+    # chain; a medium spawn there is.
+    weak = f("python.exec.literal-code", "execution", S.LOW, C.MEDIUM, X.STARTUP, "cov.pth")
+    assert score([weak]).level is VerdictLevel.CLEAN
+
+
+def test_single_runtime_finding_chains_only_when_strong():
+    medium = f("python.decode.deserialize-blob", "obfuscation", S.MEDIUM, C.MEDIUM, X.RUNTIME)
+    assert find_chains([medium], Thresholds()) == []
+    high = f("python.decode.deserialize-blob", "obfuscation", S.HIGH, C.HIGH, X.RUNTIME)
+    assert [m.rule.name for m in find_chains([high], Thresholds())] == ["decode-exec"]
+
+
+def test_hidden_process_at_import_is_suspicious():
+    detached = f("python.process.detached", "evasion", S.MEDIUM, C.MEDIUM, X.IMPORT)
+    verdict = score([detached])
+    assert verdict.level is VerdictLevel.SUSPICIOUS
+    assert verdict.reasons[0].rule == "score.chain.stealth"
+
+
+def test_command_hijack_needs_behaviour():
+    shadow = Finding("metadata.console-script.shadows-system-tool", "metadata", S.MEDIUM,
+                     C.MEDIUM, X.CONTAINER, "git", "x.dist-info/entry_points.txt")
+    assert score([shadow]).level is VerdictLevel.CLEAN
+    sends = f("python.flow.secret-to-network", "exfiltration", S.MEDIUM, C.MEDIUM, X.RUNTIME,
+              "x/cli.py")
+    verdict = score([shadow, sends])
+    assert verdict.level is VerdictLevel.SUSPICIOUS
+    assert verdict.reasons[0] is shadow and sends in verdict.reasons

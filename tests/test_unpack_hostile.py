@@ -174,3 +174,23 @@ def test_sdist_named_wheel_is_read_by_content(container_scan):
     assert mismatch and mismatch[0].path is None
     assert "named .whl but content is gzip" in mismatch[0].message
     assert result.verdict.level is not VerdictLevel.ERROR
+
+
+def test_py_file_with_a_zip_appended_is_read_as_text_and_the_zip_as_nested(container_scan):
+    script = b"import zipimport\nprint('runs')\n"
+    data = script + archive_bytes({"hidden/payload.py": PY}, "zip")
+    opened, entries = _walk(data, "run.py")
+    assert entries[0].member.path == "run.py" and entries[0].data.startswith(script)
+    assert [e.member.path for e in entries[1:]] == ["run.py!/hidden/payload.py"]
+    assert entries[1].data == PY
+    leading = [a for a in opened.anomalies if a.rule == "container.leading-data"]
+    assert leading and leading[0].path == "run.py"
+
+
+def test_text_that_merely_ends_like_a_zip_is_scanned_as_a_file():
+    fake_end = b"PK\x05\x06" + bytes(16) + b"\x00\x00"
+    opened, entries = _walk(b"x = 1\n" * 10 + fake_end, "setup.py")
+    assert opened.format == "file"
+    assert [e.member.path for e in entries] == ["setup.py"]
+    opened, entries = _walk(b"\x00\x01binary" * 10 + fake_end, "blob")
+    assert opened.format == "file"

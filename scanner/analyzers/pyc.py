@@ -66,6 +66,7 @@ class PycContents:
     strings: tuple[str, ...]
     code_objects: int
     truncated: bool
+    module_names: frozenset[str] = frozenset()  # names used by module-level code (import time)
 
 
 def read_pyc(data: bytes) -> PycContents | None:
@@ -100,7 +101,8 @@ def read_pyc(data: bytes) -> PycContents | None:
                 strings.append(const.decode("latin-1"))
             elif isinstance(const, (tuple, frozenset)):
                 strings += [c for c in const if isinstance(c, str)]
-    return PycContents(frozenset(names), tuple(strings), seen, bool(stack))
+    return PycContents(frozenset(names), tuple(strings), seen, bool(stack),
+                       frozenset(code.co_names))
 
 
 def capabilities(contents: PycContents) -> dict[str, list[str]]:
@@ -163,11 +165,16 @@ def analyze_member(header: ArtifactHeader, entry: Entry) -> list[Finding]:
     found = capabilities(contents)
     if found:
         severity = severity_of(found)
+        # Module-level names run when the module is imported; the rest inside functions.
+        at_import = capabilities(PycContents(contents.module_names, (), 1, False))
+        context = Context.IMPORT if severity_of(at_import) >= Severity.HIGH else Context.RUNTIME
+        confidence = Confidence.HIGH
         if not (where.pure_wheel or where.sdist):
-            severity = min(severity, Severity.LOW)  # platform builds may ship bytecode
+            # Platform builds may ship bytecode; the vocabulary alone is then a weak hint.
+            severity, confidence = min(severity, Severity.LOW), Confidence.MEDIUM
         evidence = "; ".join(f"{cap}: {', '.join(hits[:6])}" for cap, hits in found.items())
         findings.append(Finding(
-            "pyc.capabilities", "execution", severity, Confidence.MEDIUM, Context.RUNTIME,
+            "pyc.capabilities", "execution", severity, confidence, context,
             "compiled Python whose names and constants show " + ", ".join(found)
             + f" capabilities ({contents.code_objects} code objects read)", path, None,
             escape(evidence)))

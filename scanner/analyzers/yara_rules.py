@@ -46,7 +46,7 @@ class MemberKind:
         return self.kind == "code"
 
 
-def member_kind(path: str, data: bytes, fmt: str | None) -> MemberKind:
+def member_kind(path: str, data: bytes, fmt: str | None, wheel: bool = False) -> MemberKind:
     """Classify a member by its name and first bytes.
 
     Derived items (``x.py::decoded[1]``) are decoded payloads: code, with DATA context that
@@ -58,7 +58,7 @@ def member_kind(path: str, data: bytes, fmt: str | None) -> MemberKind:
         return MemberKind("code", Context.DATA)
     if name.endswith(".pth"):
         return MemberKind("code", Context.STARTUP)
-    if name == "setup.py" and inner.count("/") <= 1 and "!/" not in path:
+    if name == "setup.py" and not wheel and inner.count("/") <= 1 and "!/" not in path:
         return MemberKind("code", Context.INSTALL)
     if name.endswith(_PYTHON_SUFFIXES) or fmt == detect.PYC:
         return MemberKind("code", Context.RUNTIME)
@@ -72,18 +72,21 @@ def member_kind(path: str, data: bytes, fmt: str | None) -> MemberKind:
 
 
 def content_findings(ruleset: RuleSet, path: str, data: bytes, fmt: str | None = None,
-                     timeout: int = TIMEOUT_S) -> list[Finding]:
-    """Findings for one member's bytes: one per matching rule, at its first match."""
+                     timeout: int = TIMEOUT_S, wheel: bool = False) -> list[Finding]:
+    """Findings for one member's bytes: one per matching rule, at its first match.
+
+    wheel: the member is in a wheel, where no setup.py runs at install time.
+    """
     if len(data) < MIN_BYTES:
         return []
-    kind = member_kind(path, data, fmt)
+    kind = member_kind(path, data, fmt, wheel)
     try:
         matches = ruleset.for_kind(kind.kind).match(data=data, timeout=timeout)
     except yara.TimeoutError:
         return [Finding("limits.content-scan-timeout", "limits", Severity.MEDIUM, Confidence.HIGH,
                         Context.CONTAINER, f"content rules took longer than {timeout} s on this "
                         "member and were stopped; it was not fully scanned", path)]
-    findings = long_literal_findings(path, data) if kind.is_code else []
+    findings = long_literal_findings(path, data, kind.context) if kind.is_code else []
     for match in matches:
         meta = ruleset.meta(match.namespace, match.rule)
         if meta is None or not applies_to_kind(meta.applies_to, kind.kind):
@@ -115,7 +118,8 @@ _RUN = b"A" * LITERAL_MIN
 _QUOTES = b"\"'"
 
 
-def long_literal_findings(path: str, data: bytes) -> list[Finding]:
+def long_literal_findings(path: str, data: bytes,
+                          context: Context = Context.RUNTIME) -> list[Finding]:
     """The first long, high-entropy quoted literal in a code member, if any."""
     if len(data) < LITERAL_MIN:
         return []
@@ -129,7 +133,7 @@ def long_literal_findings(path: str, data: bytes) -> list[Finding]:
             if entropy(sample) >= ENTROPY_MIN:
                 meta = HIGH_ENTROPY_LITERAL
                 return [Finding(meta.id, meta.category, meta.severity, meta.confidence,
-                                member_kind(path, data, None).context,
+                                context,
                                 f"{meta.description} ({end - pos} characters)", path,
                                 line_of(data, pos), escape(data[pos : pos + 80], 100))]
         pos = runs.find(_RUN, end)
@@ -179,7 +183,7 @@ class ContentRules:
         if entry.data is None or len(entry.data) < MIN_BYTES:
             return []
         return content_findings(load(self.extra_dirs), entry.member.path, entry.data,
-                                entry.format)
+                                entry.format, wheel=bool(header.wheel_tags))
 
 
 NAME = "content-rules"

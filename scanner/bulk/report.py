@@ -177,7 +177,8 @@ def _reasons(raw: str | None) -> list[str]:
         value = json.loads(raw or "[]")
     except ValueError:
         return []
-    return [str(v) for v in value] if isinstance(value, list) else []
+    # A rule that decided the verdict several times (several members) is named once.
+    return list(dict.fromkeys(str(v) for v in value)) if isinstance(value, list) else []
 
 
 # -- HTML ----------------------------------------------------------------------------------

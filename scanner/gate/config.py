@@ -33,7 +33,8 @@ class GateConfig:
       read timeouts: pip's is 15 s).
     prescan_versions / prescan_max_files / prescan_max_bytes: how far back that goes: versions
       are scanned newest first, moving to an older one only while every file of the newer one
-      was blocked.
+      was blocked. Allowed prescanned files are kept prescan_keep_s seconds for the download
+      that usually follows.
     max_file_bytes: larger upstream files are refused.
     """
 
@@ -51,6 +52,7 @@ class GateConfig:
     prescan_versions: int = 3
     prescan_max_files: int = 12
     prescan_max_bytes: int = 256 * 1024 * 1024
+    prescan_keep_s: float = 60.0
     max_file_bytes: int = 2 * 1024**3
     scan_options: ScanOptions = field(default_factory=ScanOptions)
 

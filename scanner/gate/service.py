@@ -60,6 +60,8 @@ class Gate:
                                timeout_s=config.scan_timeout_s)
         self._pages: dict[str, _CachedPage] = {}
         self._page_fetches: dict[str, asyncio.Task[ProjectPage | None]] = {}
+        # Content hashes learnt by downloading, for upstreams that publish no sha256.
+        self._learnt_sha256: dict[str, str] = {}
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
@@ -106,12 +108,13 @@ class Gate:
         held = cooldown_decision(entry, self.config)
         if held is not None:
             return held
-        if not entry.sha256:
+        sha256 = entry.sha256 or self._learnt_sha256.get(entry.url)
+        if not sha256:
             return None
-        record = self.store.get(entry.sha256)
+        record = self.store.get(sha256)
         if record is None:
             return None
-        return judge(record, self.store.allowed(entry.sha256), self.config)
+        return judge(record, self.store.allowed(sha256), self.config)
 
     async def _prescan(self, page: ProjectPage) -> None:
         """Scan the newest release's files before showing the page, so that a resolver never
@@ -155,7 +158,8 @@ class Gate:
             log.exception("prescan of %s failed", entry.filename)
             return
         if blob is not None:
-            blob.release()
+            # Kept a little while: the resolver that asked for the page downloads it next.
+            asyncio.get_running_loop().call_later(self.config.prescan_keep_s, blob.release)
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -189,6 +193,8 @@ class Gate:
         except UpstreamError as exc:
             self.metrics.inc("distscan_gate_upstream_errors_total", kind="download")
             raise Refused(exc.status, str(exc), "upstream") from None
+        if not entry.sha256:
+            self._learnt_sha256[entry.url] = blob.sha256
         try:
             record = await self.scanner.verdict(blob, entry.filename)
             decision = judge(record, self.store.allowed(blob.sha256), self.config)

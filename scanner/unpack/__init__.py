@@ -38,7 +38,7 @@ _READ_ERRORS: tuple[type[BaseException], ...] = (
     MemoryError, struct.error, lzma.LZMAError)
 # Open a path without following a final symlink's surprises or blocking on a FIFO.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-_TAR_BUFSIZE = 64 * 1024
+_IN_MEMORY_BYTES = 64 * 1024 * 1024  # artifacts up to this size are read into memory once
 _ENCRYPTED_FLAGS = 0x1 | 0x40  # traditional and strong encryption
 _AES_METHOD = 99
 
@@ -150,7 +150,17 @@ def open_artifact(source: str | os.PathLike | bytes, limits: Limits | None = Non
     try:
         with _open_regular(path) as fp:
             size = os.fstat(fp.fileno()).st_size
+            if size <= _IN_MEMORY_BYTES:
+                # One read serves the digest and the walk (in-memory reads are much cheaper
+                # than thousands of small seeks and reads on a file).
+                data = fp.read(_IN_MEMORY_BYTES + 1)
+                if len(data) <= _IN_MEMORY_BYTES:
+                    return _identify(filename or path.name, len(data),
+                                     hashlib.sha256(data).hexdigest(), io.BytesIO(data), limits,
+                                     path=path, data=data)
+                fp.seek(0)
             digest = hashlib.file_digest(fp, "sha256").hexdigest()
+            size = fp.tell()
             fp.seek(0)
             return _identify(filename or path.name, size, digest, fp, limits, path=path)
     except OSError as exc:
@@ -170,9 +180,13 @@ def _identify(filename: str, size: int, digest: str, fp, limits: Limits, *,
         container = "tar"
     else:
         fp.seek(0)
-        # A zip behind a prefix (an executable, an image, a script) is still a zip to pip and
-        # to Python's zipimport; read it as one. The layout check reports the prefix.
-        if fmt not in (detect.ZSTD, detect.SEVENZIP, detect.RAR) and _is_zip(fp):
+        # A zip behind a prefix (an executable, an image) is still a zip to pip and to
+        # Python's zipimport; read it as one. The layout check reports the prefix. A file
+        # named as text (a .py or .pth with a zip appended) stays a file: its text is what
+        # runs; the single-file walk opens the zip inside it as a nested archive.
+        named_text = detect.extension(filename) in detect.TEXT_EXTENSIONS
+        if fmt not in (detect.ZSTD, detect.SEVENZIP, detect.RAR) and not named_text \
+                and _is_zip(fp):
             container = "zip"
         elif fmt in (detect.ZSTD, detect.SEVENZIP, detect.RAR):
             raise UnreadableArtifact(f"unsupported archive format: {fmt}")
@@ -188,9 +202,19 @@ def _identify(filename: str, size: int, digest: str, fp, limits: Limits, *,
 
 
 def _is_zip(fp) -> bool:
+    """Whether ``fp`` holds a zip that zipfile can open, wherever it starts in the file.
+
+    Finding an end record is not enough: four bytes at the end of a text file can look like
+    one, and a file that is not a zip must then still be scanned as a file.
+    """
     try:
-        return zipfile.is_zipfile(fp)
-    except _READ_ERRORS:
+        fp.seek(0)
+        if not zipfile.is_zipfile(fp):
+            return False
+        fp.seek(0)
+        with zipfile.ZipFile(fp) as zf:
+            return bool(zf.infolist())
+    except (*_READ_ERRORS, UnicodeError):
         return False
 
 
@@ -216,9 +240,13 @@ def _finish_entry(member: Member, result: ReadResult, anomalies: list[Anomaly]) 
     return Entry(member, result.data, result.sha256, result.size, result.complete, fmt)
 
 
-def _nested(entry: Entry, depth: int, budget: Budget, anomalies: list[Anomaly]) -> Iterator[Entry]:
-    """Members of an archive stored inside the artifact, when depth allows."""
-    if entry.format not in (detect.ZIP, detect.GZIP, detect.BZIP2, detect.XZ, detect.TAR):
+def _nested(entry: Entry, depth: int, budget: Budget, anomalies: list[Anomaly], *,
+            embedded_zip: bool = False) -> Iterator[Entry]:
+    """Members of an archive stored inside the artifact, when depth allows.
+
+    embedded_zip: the member is a zip behind a prefix (no zip signature at its start).
+    """
+    if not embedded_zip and entry.format not in detect.ARCHIVE_FORMATS:
         return
     if not entry.complete or entry.data is None:
         return
@@ -235,7 +263,7 @@ def _nested(entry: Entry, depth: int, budget: Budget, anomalies: list[Anomaly]) 
         return
     prefix = entry.member.path + "!/"
     fp = io.BytesIO(entry.data)
-    walker = _walk_zip if entry.format == detect.ZIP else _walk_tar
+    walker = _walk_zip if embedded_zip or entry.format == detect.ZIP else _walk_tar
     try:
         yield from walker(fp, len(entry.data), prefix, depth + 1, budget, anomalies,
                           entry.member.path)
@@ -363,11 +391,10 @@ def _walk_tar(fp, size: int, prefix: str, depth: int, budget: Budget,
               anomalies: list[Anomaly], where: str) -> Iterator[Entry]:
     where_path = where if depth else None
     try:
-        raw, stream = tarstream.open_stream(fp, budget)
+        raw, stream, buffered = tarstream.open_stream(fp, budget)
         if depth == 0:
             budget.consumed = lambda: raw.consumed
-        tf = tarfile.open(fileobj=stream, mode="r|", tarinfo=tarstream.BoundedTarInfo,
-                          bufsize=_TAR_BUFSIZE)
+        tf = tarfile.open(fileobj=buffered, mode="r:", tarinfo=tarstream.BoundedTarInfo)
     except tarstream.OversizedHeader as exc:
         anomalies.append(tarstream.header_anomaly(exc, where_path))
         return
@@ -390,7 +417,7 @@ def _walk_tar(fp, size: int, prefix: str, depth: int, budget: Budget,
             return
         if info is None:
             return
-        tf.members.clear()  # stream mode would otherwise keep every header in memory
+        tf.members.clear()  # tarfile would otherwise keep every header in memory
         count += 1
         display = prefix + info.name
         stream.current = display
@@ -459,7 +486,9 @@ def _walk_single_file(artifact: OpenedArtifact, budget: Budget) -> Iterator[Entr
             f"{_describe(result.error)}", member.path, severity=Severity.MEDIUM))
     entry = _finish_entry(member, result, artifact.anomalies)
     yield entry
-    yield from _nested(entry, 0, budget, artifact.anomalies)
+    embedded = (entry.format is None and entry.complete and entry.read_size == len(entry.data)
+                and _is_zip(io.BytesIO(entry.data)))
+    yield from _nested(entry, 0, budget, artifact.anomalies, embedded_zip=embedded)
 
 
 def _walk_directory(root: Path, budget: Budget, anomalies: list[Anomaly]) -> Iterator[Entry]:

@@ -108,17 +108,19 @@ class Budget:
         whole-artifact ratio, time).
         """
         limits = self.limits
+        step = limits.chunk_bytes
         window = limits.analysis_window
         digest = hashlib.sha256()
         running_crc = 0
-        kept = io.BytesIO()  # grows in place: no second copy of the window when it is done
+        first = b""  # most members are one chunk: keep it as it is, without a copy
+        kept: io.BytesIO | None = None  # a long window grows in place, never joined twice
         kept_size = 0
         produced = 0
         anomaly = None
         error = None
         while True:
             try:
-                chunk = stream.read(limits.chunk_bytes)
+                chunk = stream.read(step)
             except errors as exc:
                 error = exc
                 break
@@ -131,7 +133,14 @@ class Budget:
                 running_crc = zlib.crc32(chunk, running_crc)
             if kept_size < window:
                 piece = chunk if kept_size + len(chunk) <= window else chunk[: window - kept_size]
-                kept.write(piece)
+                if not kept_size:
+                    first = piece
+                else:
+                    if kept is None:
+                        kept = io.BytesIO()
+                        kept.write(first)
+                        first = b""
+                    kept.write(piece)
                 kept_size += len(piece)
             if produced > limits.max_member_bytes:
                 anomaly = Anomaly(
@@ -148,6 +157,6 @@ class Budget:
                 raise LimitExceeded(total_anomaly(limits, path))
             self._check_artifact_ratio(path)
             self.check_time(path)
-        data = kept.getvalue()
+        data = first if kept is None else kept.getvalue()
         return ReadResult(data, digest.digest(), produced, anomaly is None and error is None,
                           anomaly, running_crc if crc else None, error)

@@ -9,29 +9,33 @@ from ..text import escape
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # undecodable bytes kept by surrogateescape
+# Anything that could make one of the checks below fire; most names have none of it.
+_ODD = re.compile("[\\\\\x00-\x1f\x7f\ud800-\udfff]|\\.\\.|^/|^[A-Za-z]:")
 
 
 def name_anomalies(name: str, display: str) -> list[Anomaly]:
     """Container findings for one stored member name."""
+    if not _ODD.search(name):
+        return []
     found: list[Anomaly] = []
     evidence = escape(name)
     if "\\" in name:
         found.append(Anomaly("container.backslash-path", "member name uses backslashes, which "
                              "Windows tools treat as folder separators", display, evidence,
                              Severity.MEDIUM))
-    parts = re.split(r"[/\\]", name)
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
         found.append(Anomaly("container.absolute-path", "member name is an absolute path: an "
                              "unpacker could write outside its target folder", display, evidence,
                              Severity.HIGH))
-    if ".." in parts:
+    if ".." in name and ".." in name.replace("\\", "/").split("/"):
         found.append(Anomaly("container.path-traversal", "member name climbs out of the archive "
                              "with '..': an unpacker could write outside its target folder",
                              display, evidence, Severity.HIGH))
     if _CONTROL.search(name):
         found.append(Anomaly("container.control-characters-in-name", "member name contains "
                              "control characters", display, evidence, Severity.MEDIUM))
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in name):
+    if _SURROGATE.search(name):
         found.append(Anomaly("container.undecodable-name", "member name is not valid text in "
                              "the archive's declared encoding", display, evidence, Severity.MEDIUM))
     return found

@@ -1,11 +1,11 @@
 """A tar stream that tarfile cannot use to escape the limits.
 
-tarfile's own stream mode decompresses whatever it is asked for: the data of a GNU long-name
-or PAX header is read into memory whole (a header declaring gigabytes of a gzip of zeros is a
-memory bomb), and skipping a member whose data was not read decompresses it without anyone
-counting. Here the decompression is done by :class:`GuardedStream`, which counts every byte
-tarfile pulls through (headers, padding, skipped data) against the total-size and expansion
-limits, and :class:`BoundedTarInfo` refuses oversized metadata headers before they are read.
+tarfile decompresses whatever it is asked for: the data of a GNU long-name or PAX header is
+read into memory whole (a header declaring gigabytes of a gzip of zeros is a memory bomb),
+and skipping a member whose data was not read decompresses it without anyone counting. Here
+the decompression is done by :class:`GuardedStream`, which counts every byte tarfile pulls
+through (headers, padding, skipped data) against the total-size and expansion limits, and
+:class:`BoundedTarInfo` refuses oversized metadata headers before they are read.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ _METADATA_TYPES = frozenset({tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK,
 _TIME_CHECK_BYTES = 8 * 1024 * 1024
 _MAX_EMPTY_READS = 64
 _SLACK_BYTES = 1024 * 1024
+_SKIP_BYTES = 1024 * 1024
+_BUFFER_BYTES = 64 * 1024
 
 
 class OversizedHeader(tarfile.TarError):
@@ -64,7 +66,11 @@ class CountingReader(io.RawIOBase):
 
 
 class GuardedStream(io.RawIOBase):
-    """The decompressed tar stream; every byte read from it counts against the limits."""
+    """The decompressed tar stream; every byte read from it counts against the limits.
+
+    It can seek forward (by reading, so that skipped bytes are counted too) and never
+    backward, which is all tarfile's ``r:`` mode needs when members are read in order.
+    """
 
     def __init__(self, raw: CountingReader, decompressed, budget: Budget):
         self._raw = raw
@@ -78,13 +84,28 @@ class GuardedStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.produced
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset if whence == io.SEEK_SET else self.produced + offset
+        if whence not in (io.SEEK_SET, io.SEEK_CUR) or target < self.produced:
+            raise tarfile.ReadError("the tar stream cannot seek backwards")
+        while self.produced < target:
+            if not self.read(min(target - self.produced, _SKIP_BYTES)):
+                break  # past the end: the next read says so
+        return self.produced
+
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
-            size = 1024 * 1024  # never "everything": that is what a bomb wants
+            size = _SKIP_BYTES  # never "everything": that is what a bomb wants
         data = self._inner.read(size)
         if not data:
-            # tarfile skips a member by reading block after block up to its declared size;
-            # past the end of the data that loop would spin on empty reads for ever.
+            # A caller skipping a member block by block up to its declared size would
+            # otherwise spin on empty reads for ever past the end of the data.
             self._empty_reads += 1
             if self._empty_reads > _MAX_EMPTY_READS:
                 raise tarfile.ReadError("unexpected end of data")
@@ -111,8 +132,13 @@ class GuardedStream(io.RawIOBase):
         return len(data)
 
 
-def open_stream(fp, budget: Budget) -> tuple[CountingReader, GuardedStream]:
-    """Wrap ``fp`` (a tar, possibly gzip/bzip2/xz compressed) for tarfile's ``r|`` mode."""
+def open_stream(fp, budget: Budget) -> tuple[CountingReader, GuardedStream, io.BufferedReader]:
+    """Wrap ``fp`` (a tar, possibly gzip/bzip2/xz compressed) for tarfile's ``r:`` mode.
+
+    Returns the compressed-byte counter, the guard (its ``current`` names the member being
+    read) and the buffered stream to hand to tarfile: a C buffer keeps tarfile's many small
+    header reads cheap.
+    """
     start = fp.tell()
     head = fp.read(6)
     fp.seek(start)
@@ -126,7 +152,8 @@ def open_stream(fp, budget: Budget) -> tuple[CountingReader, GuardedStream]:
         inner = lzma.LZMAFile(raw, mode="rb")
     else:
         inner = raw
-    return raw, GuardedStream(raw, inner, budget)
+    guard = GuardedStream(raw, inner, budget)
+    return raw, guard, io.BufferedReader(guard, _BUFFER_BYTES)
 
 
 def header_anomaly(exc: OversizedHeader, path: str | None) -> Anomaly:

@@ -7,7 +7,7 @@ that no entry accounts for, can make an installer see different files than a sca
 
 from __future__ import annotations
 
-import bisect
+import io
 import struct
 import zipfile
 from collections.abc import Sequence
@@ -29,24 +29,43 @@ def _read_at(fp, offset: int, size: int) -> bytes:
     return fp.read(size)
 
 
-def _signature_offsets(fp, file_size: int, signature: bytes) -> list[int]:
-    """Every offset of ``signature`` in the file, read in bounded chunks."""
-    found: list[int] = []
-    overlap = len(signature) - 1
+def _uncovered(spans: Sequence[tuple[int, int, str]], file_size: int) -> list[tuple[int, int]]:
+    """The byte ranges no member's header and data account for (spans sorted by start)."""
+    gaps: list[tuple[int, int]] = []
     position = 0
-    carry = b""
-    while position < file_size:
-        chunk = _read_at(fp, position, _SCAN_CHUNK)
-        if not chunk:
-            break
-        window = carry + chunk
-        base = position - len(carry)
-        idx = window.find(signature)
-        while idx >= 0:
-            found.append(base + idx)
-            idx = window.find(signature, idx + 1)
-        carry = window[-overlap:]
-        position += len(chunk)
+    for start, stop, _ in spans:
+        if start > position:
+            gaps.append((position, start))
+        position = max(position, stop)
+    if position < file_size:
+        gaps.append((position, file_size))
+    return gaps
+
+
+def _signature_offsets(fp, ranges: list[tuple[int, int]], signature: bytes) -> list[int]:
+    """Every offset of ``signature`` inside ``ranges`` of the file, read in bounded chunks."""
+    found: list[int] = []
+    data = fp.getvalue() if isinstance(fp, io.BytesIO) else None  # in memory: no copy
+    for start, stop in ranges:
+        if data is not None:
+            idx = data.find(signature, start, stop)
+            while idx >= 0:
+                found.append(idx)
+                idx = data.find(signature, idx + 1, stop)
+            continue
+        position, carry = start, b""
+        while position < stop:
+            chunk = _read_at(fp, position, min(_SCAN_CHUNK, stop - position))
+            if not chunk:
+                break
+            window = carry + chunk
+            base = position - len(carry)
+            idx = window.find(signature)
+            while idx >= 0:
+                found.append(base + idx)
+                idx = window.find(signature, idx + 1)
+            carry = window[-(len(signature) - 1):]
+            position += len(chunk)
     return sorted(set(found))
 
 
@@ -66,11 +85,6 @@ def _plausible_end_record(fp, offset: int, file_size: int) -> bool:
     if 0xFFFFFFFF in (cd_size, cd_offset) or total == 0xFFFF:
         return True  # zip64: the real values are in the zip64 end record
     return cd_size <= offset
-
-
-def _inside(spans: Sequence[tuple[int, int, str]], starts: list[int], offset: int) -> bool:
-    i = bisect.bisect_right(starts, offset) - 1
-    return i >= 0 and spans[i][0] <= offset < spans[i][1]
 
 
 def _zip64_local_sizes(extra: bytes) -> tuple[int, int] | None:
@@ -212,12 +226,11 @@ def layout_anomalies(fp, file_size: int, zf: zipfile.ZipFile, where: str | None,
 
 def _end_record_anomalies(fp, file_size: int, spans: list[tuple[int, int, str]],
                           where: str | None) -> list[Anomaly]:
-    # Search the whole file: a second archive concatenated in front keeps its end record far
-    # from the tail. Signatures inside member data (a stored nested zip) are not records.
-    starts = [s[0] for s in spans]
-    records = [offset for offset in _signature_offsets(fp, file_size, _EOCD)
-               if not _inside(spans, starts, offset)
-               and _plausible_end_record(fp, offset, file_size)]
+    # Search every byte no member accounts for, not only the tail: a second archive
+    # concatenated in front keeps its end record far from the end. Signatures inside member
+    # data (a stored nested zip) are not records.
+    records = [offset for offset in _signature_offsets(fp, _uncovered(spans, file_size), _EOCD)
+               if _plausible_end_record(fp, offset, file_size)]
     if not records:
         return []
     found: list[Anomaly] = []

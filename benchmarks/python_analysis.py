@@ -1,0 +1,95 @@
+"""Python analysis throughput on a folder of wheels, and the share of bytes libcst saw.
+
+Runs the Python analyser's ``analyze`` directly on each artifact's view (built by the normal
+pipeline walk) so the timing covers Python analysis only, not unpacking. Also lists every
+finding of severity >= high in contexts install/startup/import — on popular benign packages
+each one is a false positive to explain.
+
+    nice python3 benchmarks/python_analysis.py [FOLDER ...]   (default: benign cache + /tmp/wh2)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from scanner import pipeline
+from scanner.analyzers import ArtifactView
+from scanner.analyzers.python import analyze
+from scanner.analyzers.python.engine import Engine
+from scanner.model import Context, Severity
+from scanner.pipeline import ScanOptions
+
+DEFAULT_FOLDERS = [Path.home() / ".cache/distscan-bench/benign", Path("/tmp/wh2")]
+SERIOUS_CONTEXTS = {Context.INSTALL, Context.STARTUP, Context.IMPORT}
+
+
+class _Capture:
+    """An on_artifact analyser that only keeps the view the pipeline built."""
+
+    def __init__(self) -> None:
+        self.view: ArtifactView | None = None
+
+    def __call__(self, view: ArtifactView):
+        self.view = view
+        return ()
+
+
+def artifact_paths(folders: list[Path]) -> list[Path]:
+    out = []
+    for folder in folders:
+        if folder.is_dir():
+            out += sorted(p for p in folder.rglob("*") if p.suffix in (".whl", ".gz", ".zip"))
+    return out
+
+
+def main() -> None:
+    folders = [Path(a) for a in sys.argv[1:]] or DEFAULT_FOLDERS
+    from scanner.analyzers import Analyzer
+
+    capture = _Capture()
+    options = ScanOptions(analyzers=(Analyzer("capture", on_artifact=capture),))
+    totals = {"artifacts": 0, "python_files": 0, "python_bytes": 0, "tree_bytes": 0,
+              "fallback_files": 0, "seconds": 0.0}
+    serious = []
+    for path in artifact_paths(folders):
+        capture.view = None
+        pipeline.scan(str(path), options)
+        view = capture.view
+        if view is None:
+            continue
+        engine = Engine()
+        started = time.perf_counter()
+        output = analyze(view, engine)
+        totals["seconds"] += time.perf_counter() - started
+        totals["artifacts"] += 1
+        py = [p for p in view.texts if p.endswith((".py", ".pyw", ".pth"))]
+        totals["python_files"] += len(py)
+        totals["python_bytes"] += sum(len(view.texts[p]) for p in py)
+        totals["tree_bytes"] += engine.stats.bytes_tree
+        totals["fallback_files"] += engine.stats.fallbacks
+        for f in output:
+            if getattr(f, "severity", None) is not None and f.severity >= Severity.HIGH \
+                    and f.context in SERIOUS_CONTEXTS:
+                serious.append({"artifact": path.name, "rule": f.rule, "path": f.path,
+                                "line": f.line, "context": str(f.context),
+                                "severity": str(f.severity), "evidence": f.evidence[:160]})
+    mb = totals["python_bytes"] / 1e6
+    report = {
+        **totals,
+        "seconds": round(totals["seconds"], 2),
+        "python_mb": round(mb, 2),
+        "mb_per_s": round(mb / totals["seconds"], 2) if totals["seconds"] else None,
+        "tree_share": round(totals["tree_bytes"] / max(1, totals["python_bytes"]), 4),
+        "high_findings_in_install_startup_import": serious,
+    }
+    os.makedirs("benchmarks/out", exist_ok=True)
+    Path("benchmarks/out/python_analysis.json").write_text(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""Bulk-scan throughput on real packages: the bare floor against distscan's full scan.
+
+Usage:
+    python3 benchmarks/throughput.py [--first 300] [--cache DIR] [--workers 1,2]
+                                     [--phases floor,scan,pool] [--out FILE]
+
+Input: the latest wheel and sdist of the first N projects (by rank) in the benchmark cache that
+``benchmarks/fetch_benign.py`` fills (``~/.cache/distscan-bench/benign/index.json``); only
+files that are present with the size the index records are used, and the JSON says how many.
+
+Phases, each over the same files:
+- ``floor``: one process reads and decompresses every member (zipfile / tarfile, 1 MiB reads)
+  and does nothing else. No scanner can be faster than this.
+- ``scan``: one process runs ``scanner.pipeline.scan`` with every registered analyser on each
+  file, after a warm-up scan (rules compiled). Reported as a share of the floor's rate.
+- ``pool``: ``distscan bulk`` (``run_bulk`` into a fresh results store) with 1, then 2, ...
+  local worker processes. Reports the speed-up, each worker's peak resident memory, and the
+  CPU the workers got (a speed-up below the worker count with CPU use well below 100% per
+  worker means the machine was busy, not that the pool does not scale).
+
+The load average is recorded before and after every phase: on a shared machine, figures taken
+under load understate the scanner. Writes JSON (``--out``) and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from scanner import __version__  # noqa: E402
+from scanner.analyzers import registered  # noqa: E402
+from scanner.bulk import BulkConfig, run_bulk  # noqa: E402
+from scanner.bulk.worker import warm_up  # noqa: E402
+from scanner.pipeline import ScanOptions, scan  # noqa: E402
+
+DEFAULT_CACHE = Path.home() / ".cache" / "distscan-bench" / "benign"
+DEFAULT_OUT = REPO / "benchmarks" / "out" / "throughput.json"
+CHUNK = 1 << 20
+
+
+def select(cache: Path, first: int) -> tuple[list[Path], dict]:
+    """Files of the first ``first`` ranks that are present and complete."""
+    index = json.loads((cache / "index.json").read_text())
+    chosen, missing = [], 0
+    for entry in index:
+        if entry["rank"] > first:
+            continue
+        path = cache / entry["file"]
+        if path.is_file() and path.stat().st_size == entry["size"]:
+            chosen.append((entry["rank"], entry["kind"], path))
+        else:
+            missing += 1
+    chosen.sort()
+    paths = [p for _, _, p in chosen]
+    info = {
+        "first_ranks": first,
+        "projects": len({r for r, _, _ in chosen}),
+        "artifacts": len(paths),
+        "wheels": sum(1 for _, k, _ in chosen if k == "wheel"),
+        "sdists": sum(1 for _, k, _ in chosen if k == "sdist"),
+        "indexed_but_missing": missing,
+        "compressed_bytes": sum(p.stat().st_size for p in paths),
+    }
+    return paths, info
+
+
+def read_all_members(path: Path) -> int:
+    """Decompress every member of one archive; returns uncompressed bytes read."""
+    total = 0
+    with open(path, "rb") as fp:
+        is_zip = fp.read(4).startswith(b"PK")
+    if is_zip:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if info.is_dir():
+                    continue
+                with zf.open(info) as member:
+                    while chunk := member.read(CHUNK):
+                        total += len(chunk)
+        return total
+    with tarfile.open(path, mode="r:*") as tf:
+        for member in tf:
+            if not member.isfile():
+                continue
+            extracted = tf.extractfile(member)
+            if extracted is None:
+                continue
+            while chunk := extracted.read(CHUNK):
+                total += len(chunk)
+    return total
+
+
+def _rates(count: int, compressed: int, wall: float) -> dict:
+    return {"wall_s": round(wall, 2), "artifacts_per_s": round(count / wall, 2),
+            "mb_per_s": round(compressed / wall / 1e6, 2)}
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def phase_floor(paths: list[Path], compressed: int) -> dict:
+    load_before = _load()
+    cpu = time.process_time()
+    started = time.perf_counter()
+    uncompressed, failures = 0, 0
+    for path in paths:
+        try:
+            uncompressed += read_all_members(path)
+        except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError):
+            failures += 1
+    wall = time.perf_counter() - started
+    return {**_rates(len(paths), compressed, wall), "cpu_s": round(time.process_time() - cpu, 2),
+            "uncompressed_bytes": uncompressed, "unreadable": failures,
+            "load_before": load_before, "load_after": _load()}
+
+
+def phase_scan(paths: list[Path], compressed: int) -> dict:
+    options = ScanOptions()
+    warm_up(options)
+    load_before = _load()
+    cpu = time.process_time()
+    started = time.perf_counter()
+    verdicts: dict[str, int] = {}
+    slowest: list[tuple[float, str]] = []
+    for path in paths:
+        result = scan(path, options, target=str(path))
+        verdicts[str(result.verdict.level)] = verdicts.get(str(result.verdict.level), 0) + 1
+        slowest.append((result.elapsed_ms, path.name))
+    wall = time.perf_counter() - started
+    slowest.sort(reverse=True)
+    return {**_rates(len(paths), compressed, wall), "cpu_s": round(time.process_time() - cpu, 2),
+            "verdicts": verdicts, "slowest_ms": [[n, round(ms)] for ms, n in slowest[:10]],
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "load_before": load_before, "load_after": _load()}
+
+
+def phase_pool(paths: list[Path], compressed: int, workers: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="distscan-bench-") as tmp:
+        listing = Path(tmp) / "paths.txt"
+        listing.write_text("".join(f"{p}\n" for p in paths))
+        cpu_by_worker: dict[str, float] = {}
+        rss_by_worker: dict[str, int] = {}
+
+        def on_result(item, outcome) -> None:
+            cpu_by_worker[outcome.worker] = cpu_by_worker.get(outcome.worker, 0) + outcome.cpu_s
+            rss_by_worker[outcome.worker] = max(rss_by_worker.get(outcome.worker, 0),
+                                                outcome.peak_rss_kb)
+
+        load_before = _load()
+        started = time.perf_counter()
+        report = run_bulk(listing, Path(tmp) / "results.db", BulkConfig(workers=workers),
+                          on_result=on_result)
+        wall = time.perf_counter() - started
+    worker_cpu = sum(cpu_by_worker.values())
+    return {**_rates(report.scanned, compressed, wall), "workers": workers,
+            "scanned": report.scanned, "verdicts": dict(report.verdicts),
+            "worker_cpu_s": round(worker_cpu, 2),
+            # CPU the workers got per second of wall time, per worker (1.0 = a whole core each).
+            "cpu_share_per_worker": round(worker_cpu / wall / workers, 2),
+            "peak_rss_mib_per_worker": sorted(round(v / 1024) for v in rss_by_worker.values()),
+            "load_before": load_before, "load_after": _load()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--first", type=int, default=300)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--workers", default="1,2", help="pool sizes to time, comma-separated")
+    parser.add_argument("--phases", default="floor,scan,pool")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="JSON output (default: benchmarks/out/throughput.json)")
+    args = parser.parse_args()
+    if not (args.cache / "index.json").is_file():
+        print(f"no benchmark cache at {args.cache}; run benchmarks/fetch_benign.py",
+              file=sys.stderr)
+        return 2
+    paths, inputs = select(args.cache, args.first)
+    if not paths:
+        print("no cached artifacts to measure", file=sys.stderr)
+        return 2
+    phases = set(args.phases.split(","))
+    compressed = inputs["compressed_bytes"]
+    doc: dict = {
+        "tool": {"name": "distscan", "version": __version__},
+        "analyzers": [a.name for a in registered()],
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "inputs": inputs,
+    }
+    print(f"{inputs['artifacts']} artifacts ({inputs['wheels']} wheels, {inputs['sdists']} "
+          f"sdists) of {inputs['projects']} projects, {compressed / 1e6:,.0f} MB; load "
+          f"{_load()}", flush=True)
+    if "floor" in phases:
+        doc["floor"] = phase_floor(paths, compressed)
+        print(f"floor: {_line(doc['floor'])}", flush=True)
+    if "scan" in phases:
+        doc["scan"] = phase_scan(paths, compressed)
+        print(f"full scan, 1 process: {_line(doc['scan'])}", flush=True)
+    if "floor" in doc and "scan" in doc:
+        share = doc["scan"]["artifacts_per_s"] / doc["floor"]["artifacts_per_s"]
+        doc["scan_share_of_floor"] = round(share, 3)
+        print(f"full scan runs at {share:.0%} of the floor's rate (target: at least 25%)")
+    if "pool" in phases:
+        doc["pool"] = [phase_pool(paths, compressed, int(w)) for w in args.workers.split(",")]
+        for run in doc["pool"]:
+            print(f"bulk, {run['workers']} worker(s): {_line(run)}; CPU per worker "
+                  f"{run['cpu_share_per_worker']:.0%}; peak RSS per worker "
+                  f"{run['peak_rss_mib_per_worker']} MiB", flush=True)
+        by_workers = {run["workers"]: run for run in doc["pool"]}
+        if 1 in by_workers and 2 in by_workers:
+            speedup = by_workers[1]["wall_s"] / by_workers[2]["wall_s"]
+            doc["speedup_1_to_2_workers"] = round(speedup, 2)
+            print(f"1 -> 2 workers: {speedup:.2f}x (target: at least 1.7x)")
+    doc["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _line(phase: dict) -> str:
+    return (f"{phase['artifacts_per_s']:.2f} artifacts/s, {phase['mb_per_s']:.1f} MB/s "
+            f"({phase['wall_s']:.1f} s wall, load {phase['load_before']} -> "
+            f"{phase['load_after']})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
