@@ -34,13 +34,16 @@ import tarfile
 import tempfile
 import time
 import zipfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from scanner import __version__  # noqa: E402
-from scanner.analyzers import registered  # noqa: E402
+from scanner.analyzers import Analyzer, registered  # noqa: E402
 from scanner.bulk import BulkConfig, run_bulk  # noqa: E402
 from scanner.bulk.worker import warm_up  # noqa: E402
 from scanner.pipeline import ScanOptions, scan  # noqa: E402
@@ -74,6 +77,33 @@ def select(cache: Path, first: int) -> tuple[list[Path], dict]:
         "compressed_bytes": sum(p.stat().st_size for p in paths),
     }
     return paths, info
+
+
+# CPU seconds per analyser hook, filled by _Timed during the single-process scan.
+SPENT: Counter = Counter()
+
+
+@dataclass(frozen=True)
+class _Timed:
+    """Wraps an analyser hook to charge its CPU time (generators included) to ``key``."""
+
+    inner: Callable
+    key: str
+
+    def __call__(self, *args):
+        started = time.process_time()
+        try:
+            return list(self.inner(*args) or ())
+        finally:
+            SPENT[self.key] += time.process_time() - started
+
+
+def timed(analyzers: tuple[Analyzer, ...]) -> tuple[Analyzer, ...]:
+    return tuple(replace(
+        a,
+        on_member=_Timed(a.on_member, f"{a.name}.on_member") if a.on_member else None,
+        on_artifact=_Timed(a.on_artifact, f"{a.name}.on_artifact") if a.on_artifact else None)
+        for a in analyzers)
 
 
 def read_all_members(path: Path) -> int:
@@ -128,8 +158,9 @@ def phase_floor(paths: list[Path], compressed: int) -> dict:
 
 
 def phase_scan(paths: list[Path], compressed: int) -> dict:
-    options = ScanOptions()
+    options = ScanOptions(analyzers=timed(registered()))
     warm_up(options)
+    SPENT.clear()
     load_before = _load()
     cpu = time.process_time()
     started = time.perf_counter()
@@ -140,9 +171,14 @@ def phase_scan(paths: list[Path], compressed: int) -> dict:
         verdicts[str(result.verdict.level)] = verdicts.get(str(result.verdict.level), 0) + 1
         slowest.append((result.elapsed_ms, path.name))
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     slowest.sort(reverse=True)
-    return {**_rates(len(paths), compressed, wall), "cpu_s": round(time.process_time() - cpu, 2),
-            "verdicts": verdicts, "slowest_ms": [[n, round(ms)] for ms, n in slowest[:10]],
+    # Where the CPU went: each analyser hook, and the rest (unpacking, hashing, scoring).
+    breakdown = {key: round(spent, 2) for key, spent in SPENT.most_common()}
+    breakdown["unpack_and_pipeline"] = round(cpu - sum(SPENT.values()), 2)
+    return {**_rates(len(paths), compressed, wall), "cpu_s": round(cpu, 2),
+            "cpu_s_by_part": breakdown, "verdicts": verdicts,
+            "slowest_ms": [[n, round(ms)] for ms, n in slowest[:10]],
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "load_before": load_before, "load_after": _load()}
 
@@ -210,6 +246,7 @@ def main() -> int:
     if "scan" in phases:
         doc["scan"] = phase_scan(paths, compressed)
         print(f"full scan, 1 process: {_line(doc['scan'])}", flush=True)
+        print(f"  CPU s by part: {doc['scan']['cpu_s_by_part']}", flush=True)
     if "floor" in doc and "scan" in doc:
         share = doc["scan"]["artifacts_per_s"] / doc["floor"]["artifacts_per_s"]
         doc["scan_share_of_floor"] = round(share, 3)

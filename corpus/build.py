@@ -7,8 +7,9 @@ Each sample folder (``corpus/<label>/<technique>/``) holds the package files plu
 them: :mod:`scanner.testing` only writes the files into archives.
 
 For ``kind = "wheel"`` the folder's files go to the wheel root, except ``expected.toml``,
-``pyproject.toml`` (the folder's marker for ``distscan scan corpus/``) and ``entry_points.txt``
-(which becomes the wheel's ``.dist-info/entry_points.txt``); files named in ``unrecorded`` are
+``pyproject.toml`` (the folder's marker for ``distscan scan corpus/``; its [project.scripts]
+become the wheel's ``entry_points.txt``) and ``entry_points.txt`` (copied to ``.dist-info/``
+as is); files named in ``unrecorded`` are
 added after RECORD was written. For ``kind = "sdist"`` every file but ``expected.toml`` goes
 under the sdist's top folder, with a generated PKG-INFO unless the sample ships one.
 
@@ -99,18 +100,29 @@ def build_sample(sample: Sample) -> tuple[str, bytes]:
     exp = sample.expected
     files = testing.tree_files(sample.folder)
     if exp.kind == "wheel":
-        entry_points = files.get("entry_points.txt")
+        entry_points = files.get("entry_points.txt", b"").decode() or _scripts_from_pyproject(
+            files.get("pyproject.toml"))
         content = {p: d for p, d in files.items() if p not in WHEEL_SKIP}
         late = {p: content.pop(p) for p in exp.unrecorded if p in content}
         data = testing.wheel_bytes(
-            exp.name, exp.version, content, tag=exp.tag,
-            entry_points=entry_points.decode() if entry_points else None,
+            exp.name, exp.version, content, tag=exp.tag, entry_points=entry_points or None,
             extra_record=late or None)
         return testing.wheel_filename(exp.name, exp.version, exp.tag), data
     content = {p: d for p, d in files.items() if p != "expected.toml"}
     data = testing.sdist_bytes(exp.name, exp.version, content,
                                pkg_info="PKG-INFO" not in content)
     return testing.sdist_filename(exp.name, exp.version), data
+
+
+def _scripts_from_pyproject(raw: bytes | None) -> str:
+    """entry_points.txt text for the [project.scripts] / [project.gui-scripts] tables."""
+    project = tomllib.loads(raw.decode("utf-8")).get("project", {}) if raw else {}
+    sections = []
+    for table, group in (("scripts", "console_scripts"), ("gui-scripts", "gui_scripts")):
+        scripts = project.get(table, {})
+        if scripts:
+            sections.append(f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in scripts.items()))
+    return "\n".join(sections)
 
 
 def build_all(outdir: Path, root: Path = CORPUS) -> list[dict]:

@@ -25,14 +25,13 @@ rule powershell_hidden_window
         severity = "medium"
         data_severity = "low"
         confidence = "medium"
-        description = "PowerShell started with a hidden window or with profile and execution policy bypassed"
+        description = "PowerShell started with a hidden window, so the user does not see what it does"
         reference = "https://attack.mitre.org/techniques/T1564/003/"
         applies_to = "any"
     strings:
         $ps = "powershell" nocase
         $h1 = /-w(indowstyle)?["',\s]{1,4}hidden/ nocase
-        $h2 = /-ExecutionPolicy["',\s]{1,4}Bypass/ nocase
-        $h3 = /-ep["',\s]{1,4}bypass/ nocase
+        $h2 = /-(nop|noprofile)["',\s]{1,4}(-noni["',\s]{1,4})?-w(indowstyle)?["',\s]{1,4}h/ nocase
     condition:
         $ps and any of ($h*)
 }

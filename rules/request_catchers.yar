@@ -7,31 +7,50 @@ rule sink_request_catcher
         category = "exfiltration"
         severity = "high"
         data_severity = "low"
-        confidence = "medium"
-        description = "Code names a request-catcher or out-of-band interaction host (webhook.site, pipedream, interactsh/oast, Burp Collaborator, ceye, dnslog): used to receive stolen data or beacons"
+        confidence = "high"
+        description = "Code holds a concrete request-catcher or out-of-band interaction endpoint (a webhook.site token, an interactsh/oast, Burp Collaborator, pipedream, ceye or dnslog subdomain): a collector for stolen data or install beacons"
         reference = "dependency-confusion probe write-ups; https://github.com/projectdiscovery/interactsh"
         applies_to = "code"
     strings:
-        $h1 = "webhook.site/" nocase
-        $h2 = ".m.pipedream.net" nocase
-        $h3 = ".x.pipedream.net" nocase
-        $h4 = "burpcollaborator.net" nocase
-        $h5 = ".oastify.com" nocase
-        $h6 = ".oast.fun" nocase
-        $h7 = ".oast.pro" nocase
-        $h8 = ".oast.live" nocase
-        $h9 = ".oast.site" nocase
-        $h10 = ".oast.online" nocase
-        $h11 = ".oast.me" nocase
-        $h12 = ".interact.sh" nocase
-        $h13 = ".ceye.io" nocase
-        $h14 = ".dnslog.cn" nocase
-        $h15 = "requestbin.net" nocase
-        $h16 = "requestcatcher.com" nocase
-        $h17 = "hookbin.com" nocase
-        $h18 = ".free.beeceptor.com" nocase
-        $h19 = "canarytokens.com" nocase
-        $h20 = ".requestrepo.com" nocase
+        $uuid = /webhook\.site\/(#!\/)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/ nocase
+        $oob = /[a-z0-9]{16,}\.(oastify\.com|burpcollaborator\.net|oast\.(fun|pro|live|site|online|me)|interact\.sh|interactsh\.com|requestrepo\.com)/ nocase
+        $pipedream = /[a-z0-9]{8,}\.(m|x)\.pipedream\.net/ nocase
+        $dnslog = /[a-z0-9]{4,}\.(ceye\.io|dnslog\.cn)/ nocase
+    condition:
+        any of them
+}
+
+rule sink_request_catcher_host
+{
+    meta:
+        id = "content.sink.request-catcher-host"
+        category = "exfiltration"
+        severity = "medium"
+        data_severity = "info"
+        confidence = "low"
+        description = "Code names a request-catcher or out-of-band interaction service (webhook.site, pipedream, interactsh/oast, Burp Collaborator, requestbin, hookbin, canarytokens): a data sink, or a test of one"
+        reference = "dependency-confusion probe write-ups"
+        applies_to = "code"
+    strings:
+        $h1 = "webhook.site" nocase
+        $h2 = "pipedream.net" nocase
+        $h3 = "burpcollaborator.net" nocase
+        $h4 = "oastify.com" nocase
+        $h5 = ".oast.fun" nocase
+        $h6 = ".oast.pro" nocase
+        $h7 = ".oast.live" nocase
+        $h8 = ".oast.site" nocase
+        $h9 = ".oast.online" nocase
+        $h10 = ".oast.me" nocase
+        $h11 = "interact.sh" nocase
+        $h12 = ".ceye.io" nocase
+        $h13 = ".dnslog.cn" nocase
+        $h14 = "requestbin.net" nocase
+        $h15 = "requestcatcher.com" nocase
+        $h16 = "hookbin.com" nocase
+        $h17 = ".free.beeceptor.com" nocase
+        $h18 = "canarytokens.com" nocase
+        $h19 = "requestrepo.com" nocase
     condition:
         any of them
 }

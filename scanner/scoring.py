@@ -42,11 +42,16 @@ CONTEXT_FACTOR = {Context.STARTUP: 1.3, Context.INSTALL: 1.2, Context.IMPORT: 1.
 # libraries (an HTTP client reading proxy settings from the environment), so they count little.
 CHAIN_CONTEXT_FACTOR = {Context.STARTUP: 1.15, Context.INSTALL: 1.1, Context.IMPORT: 1.0,
                         Context.RUNTIME: 0.55, Context.DATA: 0.35, Context.CONTAINER: 0.8}
+# A chain that one finding proves by itself (an analyser's flow finding): the analyser already
+# lowered its severity for code in function bodies, so the context counts only once.
+SINGLE_CHAIN_CONTEXT_FACTOR = {Context.STARTUP: 1.15, Context.INSTALL: 1.1, Context.IMPORT: 1.0,
+                               Context.RUNTIME: 0.85, Context.DATA: 0.5, Context.CONTAINER: 0.8}
 # Quality of one link: a weak, unsure finding makes a weak chain.
 LINK_SEVERITY = {Severity.INFO: 0.0, Severity.LOW: 0.6, Severity.MEDIUM: 0.85,
                  Severity.HIGH: 1.0, Severity.CRITICAL: 1.1}
 LINK_CONFIDENCE = {Confidence.LOW: 0.6, Confidence.MEDIUM: 0.85, Confidence.HIGH: 1.0}
 RUNTIME_CO_OCCURRENCE_FACTOR = 0.6
+VOLUME_SHARE = 0.15  # share of each next distinct signal added to the strongest one
 # Command-jacking: a shadowing console script plus any of these capabilities decides suspicious.
 COMMAND_HIJACK_POINTS = 40.0
 HIJACK_ACCOMPLICES = frozenset({"network", "secret", "exec", "persistence"})
@@ -137,8 +142,11 @@ CHAINS: tuple[ChainRule, ...] = (
               "secrets or host information flow to the network"),
     ChainRule("download-write-run", (_any("network"), _any("write"), _any("process", "exec")),
               85.0, "something is downloaded, written and run"),
-    ChainRule("download-exec", (_any("network"), _any("exec")), 75.0,
+    ChainRule("download-exec", (_any("network"), _any("exec")), 85.0,
               "code fetched from the network is executed"),
+    ChainRule("network-process", (_any("network"), _any("process")), 65.0,
+              "the network is used and a process is started as soon as the package is imported",
+              frozenset({Context.STARTUP, Context.IMPORT})),
     ChainRule("reverse-shell", (_any("shell"),), 90.0, "a shell wired to a network connection"),
     ChainRule("persistence", (_any("persistence"), _any("process", "write", "network")), 75.0,
               "installs itself to run again later"),
@@ -158,7 +166,7 @@ CHAINS: tuple[ChainRule, ...] = (
               "decoded content reaches a process"),
     ChainRule("binary-run", (_any("binary"), _any("process", "write")), 60.0,
               "a shipped or decoded binary is written or run"),
-    ChainRule("disguised-binary", (_any("disguised"), _any("process", "exec", "write")), 75.0,
+    ChainRule("disguised-binary", (_any("disguised"), _any("process", "exec", "write")), 85.0,
               "a binary disguised under another name ships with code that runs or writes files",
               frozenset({Context.STARTUP, Context.INSTALL, Context.IMPORT}), artifact_wide=True),
 )
@@ -173,16 +181,16 @@ class Thresholds:
     metadata_boost_cap: most points metadata signals add to real behaviour.
     min_link_weight: findings weaker than this (LINK_SEVERITY x LINK_CONFIDENCE) are no chain
         link: 0.7 lets medium/medium and stronger findings link, never low-severity ones.
-    min_single_runtime_link: a single finding in a function body forms a chain on its own only
-        at this quality or above (high severity).
+    min_single_link: an analyser's flow finding, or a single finding in a function body, forms
+        a chain on its own only at this quality or above (high severity, medium+ confidence).
     """
 
     suspicious: float = 30.0
     malicious: float = 70.0
-    volume_cap: float = 8.0
+    volume_cap: float = 6.0
     metadata_boost_cap: float = 20.0
     min_link_weight: float = 0.7
-    min_single_runtime_link: float = 0.85
+    min_single_link: float = 0.85
 
 
 def weight(finding: Finding) -> float:
@@ -245,30 +253,57 @@ def _link_quality(finding: Finding) -> float:
     return LINK_SEVERITY[finding.severity] * LINK_CONFIDENCE[finding.confidence]
 
 
+_PSEUDO = frozenset({"install", "startup"})
+
+
 def _match(rule: ChainRule, caps_of: list[tuple[Finding, frozenset[str]]],
            thresholds: Thresholds) -> ChainMatch | None:
+    """The best way ``rule`` is met in one scope, or None.
+
+    An analyser's flow finding (``*.flow.*``, naming two capabilities) forms the chain alone
+    when it is strong, and is never used as a partial link: a weak flow plus its own parts
+    must not add up to a strong chain.
+    """
+    real = [slot for slot in rule.needs if not slot <= _PSEUDO]
+    if not real:
+        return None
+    composite = {f for f, caps in caps_of if "flow" in words(f)
+                 and sum(bool(caps & slot) for slot in real) >= 2}
+    options: list[ChainMatch] = []
+    for f, caps in caps_of:
+        if len(real) >= 2 and f in composite and all(caps & slot for slot in real):
+            pseudo = [next((g for g, c in caps_of if c & slot), None)
+                      for slot in rule.needs if slot <= _PSEUDO]
+            if None not in pseudo and _link_quality(f) >= thresholds.min_single_link:
+                options.append(_chain(rule, [f, *pseudo], [f]))
     links: list[Finding] = []
+    behaviour: list[Finding] = []
     for slot in rule.needs:
-        candidates = [f for f, caps in caps_of if caps & slot]
+        candidates = [f for f, caps in caps_of if caps & slot and f not in composite]
         if not candidates:
-            return None
+            links = []
+            break
         # Prefer the link that runs earliest and is strongest.
         best = max(candidates, key=lambda f: (_link_quality(f) * CHAIN_CONTEXT_FACTOR[f.context]))
         links.append(best)
-    if rule.contexts is not None and not any(f.context in rule.contexts for f in links):
-        return None
-    # Pseudo-capability slots (install, startup) must not be the only real behaviour.
-    behaviour = [f for f, slot in zip(links, rule.needs) if not slot <= {"install", "startup"}]
-    if not behaviour:
-        return None
+        if not slot <= _PSEUDO:
+            behaviour.append(best)
+    if links:
+        quality = min(_link_quality(f) for f in behaviour)
+        # One finding in a function body that names a whole chain (deserialising a blob) is
+        # common in benign code; its own severity says enough unless it is strong.
+        alone_at_runtime = len(set(behaviour)) == 1 and behaviour[0].context in (
+            Context.RUNTIME, Context.DATA)
+        if quality >= (thresholds.min_single_link if alone_at_runtime
+                       else thresholds.min_link_weight):
+            options.append(_chain(rule, links, behaviour))
+    options = [m for m in options if rule.contexts is None
+               or any(f.context in rule.contexts for f in m.links)]
+    return max(options, key=lambda m: m.points, default=None)
+
+
+def _chain(rule: ChainRule, links: list[Finding], behaviour: list[Finding]) -> ChainMatch:
     quality = min(_link_quality(f) for f in behaviour)
-    if quality < thresholds.min_link_weight:
-        return None
-    if (len(set(behaviour)) == 1 and behaviour[0].context in (Context.RUNTIME, Context.DATA)
-            and quality < thresholds.min_single_runtime_link):
-        # One rule naming two capabilities inside a function body: the analyser's own severity
-        # already says how much that is worth; only strong ones become chains.
-        return None
     # A chain runs when its latest link runs: take the weakest context among the links that
     # are code (a data file such as a disguised binary runs when code runs it).
     code = [f for f in links if f.context not in (Context.DATA, Context.CONTAINER)] or links
@@ -277,8 +312,10 @@ def _match(rule: ChainRule, caps_of: list[tuple[Finding, frozenset[str]]],
     for f in links:
         if f not in unique:
             unique.append(f)
-    points = rule.points * quality * CHAIN_CONTEXT_FACTOR[context]
-    if len(unique) > 1 and context in (Context.RUNTIME, Context.DATA):
+    alone = len(set(behaviour)) == 1
+    factors = SINGLE_CHAIN_CONTEXT_FACTOR if alone else CHAIN_CONTEXT_FACTOR
+    points = rule.points * quality * factors[context]
+    if not alone and context in (Context.RUNTIME, Context.DATA):
         # Two capabilities in one file's functions are not proof of a flow between them (an
         # HTTP client also reads proxy settings); an analyser's explicit flow finding is.
         points *= RUNTIME_CO_OCCURRENCE_FACTOR
@@ -348,7 +385,7 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
                 continue
             seen_kinds.add(kind)
             used.update(links)
-            extra += 0.2 * points
+            extra += VOLUME_SHARE * points
             if len(seen_kinds) > 4:
                 break
         total += min(thresholds.volume_cap, extra)

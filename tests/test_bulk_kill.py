@@ -96,3 +96,34 @@ def test_sigkill_midway_then_rerun_leaves_one_row_per_artifact(tmp_path):
     assert paths == (ARTIFACTS, ARTIFACTS)
     assert statuses == ["running", "finished"]  # the killed run never got to say it ended
     assert orphans == 0
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_finished(tmp_path):
+    source = tmp_path / "artifacts"
+    source.mkdir()
+    made = _build(source)
+    db = tmp_path / "results.db"
+    command, env = _bulk(source, db)
+    command[command.index("1")] = "2"  # --workers 2: both are busy when Ctrl-C comes
+    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while _count(db) < 3 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        _out, err = process.communicate(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, err
+    assert "interrupted after" in err and "Traceback" not in err
+    conn = sqlite3.connect(db)
+    try:
+        status, scanned = conn.execute("SELECT status, scanned FROM runs").fetchone()
+        stored = [r[0] for r in conn.execute("SELECT sha256 FROM artifacts")]
+    finally:
+        conn.close()
+    assert status == "interrupted"
+    assert 3 <= scanned == len(stored) < ARTIFACTS
+    assert set(stored) <= set(made)

@@ -272,6 +272,7 @@ def test_exit_codes(tmp_path, markers_only, markers, fail_on, expected):
     assert ("suspicious" in verdicts) == ("MARK-SUSPICIOUS" in markers)
 
 
+@pytest.mark.filterwarnings("ignore:Duplicate name")  # the duplicate is the point
 def test_real_container_findings_reach_suspicious_and_fail_the_gate(tmp_path):
     tampered = write_tampered(tmp_path)
     outcome = invoke(tampered, "--fail-on", "suspicious", "--format", "json")

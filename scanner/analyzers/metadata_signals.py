@@ -12,6 +12,7 @@ half of the 2,000 most-downloaded PyPI projects. A project *on* the list is neve
 from __future__ import annotations
 
 import re
+import tomllib
 from functools import lru_cache
 from importlib import resources
 
@@ -150,9 +151,48 @@ def _entry_points_path(view: ArtifactView) -> str | None:
     return None
 
 
-def analyze(view: ArtifactView):
+def _pyproject(view: ArtifactView) -> tuple[str | None, dict]:
+    """(path, [project] table) of the top-level pyproject.toml of an sdist or source folder."""
+    for path in ("pyproject.toml", f"{view.sdist_root}/pyproject.toml"):
+        raw = view.texts.get(path)
+        if raw is None:
+            continue
+        try:
+            project = tomllib.loads(raw.decode("utf-8", "replace")).get("project", {})
+        except tomllib.TOMLDecodeError:
+            return path, {}
+        return path, project if isinstance(project, dict) else {}
+    return None, {}
+
+
+def _scripts(view: ArtifactView) -> list[tuple[str, str, str | None]]:
+    """(command, target, where) for every console/GUI script the artifact installs: from
+    entry_points.txt, or from pyproject.toml's [project.scripts] in source trees and sdists."""
+    ep_path = _entry_points_path(view)
+    found = [(script, value, ep_path) for group, script, value in view.metadata.entry_points
+             if group in SCRIPT_GROUPS]
+    if not found and view.kind != "wheel":
+        path, project = _pyproject(view)
+        for table in ("scripts", "gui-scripts"):
+            scripts = project.get(table, {})
+            if isinstance(scripts, dict):
+                found += [(str(k), str(v), path) for k, v in scripts.items()]
+    return found
+
+
+def _name_and_version(view: ArtifactView) -> tuple[str | None, str | None]:
     meta = view.metadata
-    name = str(canonicalize_name(meta.name)) if meta.name else None
+    name, version = meta.name, meta.version
+    if not name or not version:
+        _path, project = _pyproject(view)
+        name = name or (project.get("name") if isinstance(project.get("name"), str) else None)
+        version = version or (project.get("version") if isinstance(project.get("version"), str)
+                              else None)
+    return (str(canonicalize_name(name)) if name else None), version
+
+
+def analyze(view: ArtifactView):
+    name, version_text = _name_and_version(view)
     findings: list[Finding] = []
     if name:
         target = squat_target(name)
@@ -162,20 +202,17 @@ def analyze(view: ArtifactView):
                 "metadata.name.typosquat", Severity.LOW, Confidence.MEDIUM,
                 f"project name imitates the popular project '{popular}' ({how})",
                 f"{name} ~ {popular}"))
-    if meta.version:
+    if version_text:
         try:
-            version = Version(meta.version)
+            version = Version(version_text)
         except InvalidVersion:
             version = None
         if version is not None and version.major >= ABSURD_MAJOR:
             findings.append(_finding(
                 "metadata.version.absurd", Severity.LOW, Confidence.HIGH,
                 "absurdly high version, the shape of dependency-confusion probes that outrank an "
-                "internal package", meta.version))
-    ep_path = _entry_points_path(view)
-    for group, script, value in meta.entry_points:
-        if group not in SCRIPT_GROUPS:
-            continue
+                "internal package", version_text))
+    for script, value, where in _scripts(view):
         command = script.strip().lower()
         owners = POPULAR_COMMANDS.get(command)
         if owners is not None and name in owners:
@@ -184,12 +221,12 @@ def analyze(view: ArtifactView):
             findings.append(_finding(
                 "metadata.console-script.shadows-system-tool", Severity.MEDIUM,
                 Confidence.MEDIUM, f"installs the command '{command}', which shadows a system tool",
-                f"{script} = {value}", ep_path))
+                f"{script} = {value}", where))
         elif owners is not None:
             findings.append(_finding(
                 "metadata.console-script.shadows-popular-command", Severity.MEDIUM,
                 Confidence.MEDIUM, f"installs the '{command}' command of another popular project "
-                f"({', '.join(sorted(owners))})", f"{script} = {value}", ep_path))
+                f"({', '.join(sorted(owners))})", f"{script} = {value}", where))
     return findings
 
 

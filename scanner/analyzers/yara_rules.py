@@ -9,6 +9,7 @@ the content takes effect (its :class:`Context`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import yara
 
@@ -182,8 +183,18 @@ class ContentRules:
     def __call__(self, header: ArtifactHeader, entry: Entry) -> list[Finding]:
         if entry.data is None or len(entry.data) < MIN_BYTES:
             return []
-        return content_findings(load(self.extra_dirs), entry.member.path, entry.data,
+        return content_findings(ruleset_for(self.extra_dirs), entry.member.path, entry.data,
                                 entry.format, wheel=bool(header.wheel_tags))
+
+
+@lru_cache(maxsize=8)
+def ruleset_for(extra_dirs: tuple[str, ...]) -> RuleSet:
+    """The compiled rules for one configuration, looked up once per process.
+
+    :func:`scanner.rulesets.load` reads and hashes the rule files on every call (so that a
+    changed file is recompiled); a scan must not pay that for every member.
+    """
+    return load(extra_dirs)
 
 
 NAME = "content-rules"

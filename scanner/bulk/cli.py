@@ -29,12 +29,13 @@ from typer.core import TyperGroup
 
 from ..model import Limits
 from ..pipeline import ScanOptions
+from .pool import PoolError
 from .runner import DEFAULT_MEMORY_MB, BulkConfig, RunReport, run_bulk
 from .sources import SourceError
 from .store import StoreError
 from .worker import Outcome
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
 class _DefaultRunGroup(TyperGroup):
@@ -130,6 +131,9 @@ def run(
     except KeyboardInterrupt:  # before any work started, or while closing
         typer.echo("interrupted", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except PoolError as exc:
+        typer.echo(f"distscan: error: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
     elapsed = time.monotonic() - started
     counts = ", ".join(f"{report.verdicts.get(v, 0)} {v}"
                        for v in ("malicious", "suspicious", "error", "clean"))

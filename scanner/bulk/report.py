@@ -115,13 +115,20 @@ def _histogram(values: list[float]) -> list[tuple[str, int]]:
         index = next((i for i, bound in enumerate(TIME_BINS) if value < bound), len(TIME_BINS))
         counts[index] += 1
     labels = [f"<{_ms(TIME_BINS[0])}"]
-    labels += [f"{_ms(lo)}–{_ms(hi)}" for lo, hi in zip(TIME_BINS, TIME_BINS[1:])]
+    labels += [_span(lo, hi) for lo, hi in zip(TIME_BINS, TIME_BINS[1:])]
     labels.append(f"≥{_ms(TIME_BINS[-1])}")
     return list(zip(labels, counts))
 
 
 def _ms(value: float) -> str:
-    return f"{value / 1000:g}s" if value >= 1000 else f"{value:g}ms"
+    return f"{value / 1000:g}s" if value >= 100 else f"{value:g}ms"
+
+
+def _span(lo: float, hi: float) -> str:
+    """``10–30ms``, ``0.1–0.3s``: the unit once, so that labels fit under their bars."""
+    unit = "s" if hi >= 300 else "ms"
+    scale = 1000 if unit == "s" else 1
+    return f"{lo / scale:g}–{hi / scale:g}{unit}"
 
 
 def _mb(size: int) -> str:
@@ -200,7 +207,8 @@ def render_html(s: Summary, title: str = "distscan bulk report") -> str:
         "<div class='charts'>",
         _figure("Verdicts", _hbars(verdict_bars)),
         _figure("Artifacts with findings, by category", _hbars(category_bars)),
-        _figure("Scan time per artifact", _vbars(s.time_histogram)),
+        _figure("Scan time per artifact (bar heights on a square-root scale)",
+                _vbars(s.time_histogram)),
         "</div>",
         _html_table("Flagged artifacts", ("verdict", "score", "path", "reasons"),
                     [(v, f"{score:.0f}", p, ", ".join(_reasons(r)))
@@ -225,7 +233,8 @@ h1{font-size:1.5em} h2{font-size:1.1em;margin-top:1.6em}
 figure{margin:0;border:1px solid #ddd;padding:.8em;border-radius:4px}
 figcaption{font-weight:600;margin-bottom:.4em}
 table{border-collapse:collapse;margin-top:.4em} td,th{border-bottom:1px solid #eee;
-padding:.2em .6em;text-align:left;vertical-align:top} td{word-break:break-all}
+padding:.2em .6em;text-align:left;vertical-align:top}
+td{overflow-wrap:anywhere} td:first-child{white-space:nowrap}
 svg text{font:12px system-ui,sans-serif;fill:#222}
 """
 
@@ -256,7 +265,7 @@ def _hbars(bars: list[tuple[str, int, str]], width: int = 420) -> str:
     return "".join(out)
 
 
-def _vbars(bins: list[tuple[str, int]], width: int = 520, height: int = 200) -> str:
+def _vbars(bins: list[tuple[str, int]], width: int = 640, height: int = 200) -> str:
     """Vertical bars (a histogram): one per (label, count), counts on a square-root scale so
     that the few slow artifacts stay visible next to the many fast ones."""
     if not bins:

@@ -153,8 +153,10 @@ def open_artifact(source: str | os.PathLike | bytes, limits: Limits | None = Non
             if size <= _IN_MEMORY_BYTES:
                 # One read serves the digest and the walk (in-memory reads are much cheaper
                 # than thousands of small seeks and reads on a file).
-                data = fp.read(_IN_MEMORY_BYTES + 1)
-                if len(data) <= _IN_MEMORY_BYTES:
+                # Sized by fstat, not by the cap: read(64 MiB) allocates the cap and copies
+                # the result down (160 ms for a 20 MB wheel instead of 13 ms).
+                data = fp.read(size + 1)
+                if len(data) <= size:  # else the file grew while we read it: stream it
                     return _identify(filename or path.name, len(data),
                                      hashlib.sha256(data).hexdigest(), io.BytesIO(data), limits,
                                      path=path, data=data)

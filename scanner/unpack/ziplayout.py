@@ -170,19 +170,19 @@ def layout_anomalies(fp, file_size: int, zf: zipfile.ZipFile, where: str | None,
     for info in zf.infolist() if infos is None else infos:
         offset = info.header_offset
         display = prefix + info.filename
-        name = escape(info.filename)
         if offset in seen_offsets:
             found.append(Anomaly(
                 "container.overlapping-entries", "two central directory entries share one local "
                 "header (an overlapping-file zip bomb or a confusion attempt)", display,
-                f"{name} and {escape(seen_offsets[offset])}", Severity.HIGH))
+                f"{escape(info.filename)} and {escape(seen_offsets[offset])}", Severity.HIGH))
             continue
         seen_offsets[offset] = info.filename
         problems, data_end = _local_header_problems(fp, file_size, info, offset)
         if problems is None:
             found.append(Anomaly(
                 "container.header-mismatch", "central directory points at bytes that are not a "
-                "local file header", display, f"{name} at offset {offset}", Severity.HIGH))
+                "local file header", display,
+                f"{escape(info.filename)} at offset {offset}", Severity.HIGH))
             continue
         if problems:
             found.append(Anomaly(
