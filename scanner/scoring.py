@@ -1,35 +1,42 @@
 """The scorer: findings in, a verdict out, with the few findings (and the chain) that decided it.
 
-How a score is made (0-100; defaults in :class:`Thresholds`):
+How a score is made (0-100; defaults in :class:`Thresholds`, tuned on the development sets):
 
 1. Every finding has a *weight*: severity points x confidence factor x context factor
    (startup and install above import, import above runtime, runtime above data).
+   A content-rule finding that could only say ``runtime`` takes the context another analyser
+   gave the same file and line (:func:`resolve_contexts`).
 2. Findings are grouped into *scopes*: one per file (decoded payloads ``setup.py::decoded[1]``
-   belong to their origin file), plus one scope for everything that runs at install time and one
-   for everything that runs at interpreter start-up. In each scope the findings' *capabilities*
-   (decode, exec, network, process, secret, write, persistence, ...; read from the rule id and
-   the category) are matched against known *chains*: decode->exec, secret->network,
-   download->write->spawn, install-time network or process, a ``.pth`` that spawns or decodes.
-   A chain scores its own points, scaled by the context and quality of its weakest link.
-   An explicit flow finding (one rule naming two capabilities, e.g. ``python.flow.decode-exec``)
-   forms a chain by itself.
-3. The score is the strongest single finding or chain, plus a small capped share of the next
-   few *distinct* signals. Volume alone cannot make a verdict: hundreds of weak capability
-   findings add at most ``Thresholds.volume_cap`` points.
+   belong to their origin file), one for everything that runs at install time and one for
+   everything that runs at interpreter start-up. In each scope the findings' *capabilities*
+   (decode, exec, network, process, secret, write, persistence, drop-site, ...; read from the
+   words of the rule id and category) are matched against :data:`CHAINS`: decode->exec,
+   secret->network, download->write->run, network->exec, install-time network or process, a
+   ``.pth`` that spawns/decodes/execs/connects, reverse shells, persistence, miners, hidden
+   processes, obfuscator runtimes, messenger/paste/catcher endpoints, and (artifact-wide) a
+   disguised binary next to code that runs things. A chain scores its points scaled by the
+   quality of its weakest link and by when it runs; chains seen only as co-occurrence inside
+   function bodies count for less than an analyser's explicit flow finding
+   (``python.flow.*``), which forms a chain alone when it is strong and is never a partial link.
+3. The score is the strongest chain or finding, plus a small capped share of the next few
+   *distinct* signals: volume alone cannot make a verdict (hundreds of weak capability
+   findings add at most ``Thresholds.volume_cap`` points).
 4. Metadata signals (typosquat names, shadowed commands, absurd versions) are weak alone; they
-   amplify a score only when real behaviour is present.
+   amplify a score only when real behaviour is present. A console script shadowing a system
+   tool plus network, secret, exec or persistence behaviour anywhere is command-jacking and
+   decides ``suspicious``.
 5. Findings saying the scan was incomplete (``limits.*``, ``scanner.*``, severity >= medium)
    keep the verdict from being ``clean``.
 
-The verdict's reasons start with a synthetic ``score.chain.*`` finding when a chain decided it
-(its message names the links), followed by the findings that formed it.
+The verdict's reasons start with a synthetic ``score.chain.<name>`` finding when a chain
+decided it (its message names the links), followed by the findings that formed it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .model import Confidence, Context, Finding, Severity, Verdict, VerdictLevel
 
@@ -51,6 +58,8 @@ LINK_SEVERITY = {Severity.INFO: 0.0, Severity.LOW: 0.6, Severity.MEDIUM: 0.85,
                  Severity.HIGH: 1.0, Severity.CRITICAL: 1.1}
 LINK_CONFIDENCE = {Confidence.LOW: 0.6, Confidence.MEDIUM: 0.85, Confidence.HIGH: 1.0}
 RUNTIME_CO_OCCURRENCE_FACTOR = 0.6
+CODE_CONTEXT_ORDER = {Context.STARTUP: 0, Context.INSTALL: 1, Context.IMPORT: 2,
+                      Context.RUNTIME: 3}
 VOLUME_SHARE = 0.15  # share of each next distinct signal added to the strongest one
 # Command-jacking: a shadowing console script plus any of these capabilities decides suspicious.
 COMMAND_HIJACK_POINTS = 40.0
@@ -97,6 +106,11 @@ CAPABILITY_WORDS: dict[str, frozenset[str]] = {
     "binary": frozenset({"binary", "pe", "elf", "macho", "mach-o", "dll", "exe", "native"}),
     "shell": frozenset({"reverse-shell", "revshell", "bind-shell", "dev-tcp", "dup2"}),
     "miner": frozenset({"miner", "xmrig", "stratum", "mining", "cryptominer"}),
+    # Where stolen data goes or payloads come from: messenger bots and webhooks, request
+    # catchers, tunnels, paste and anonymous file hosts, bare IP addresses.
+    "drop-site": frozenset({"messenger", "webhook", "telegram", "discord", "catcher",
+                            "request-catcher", "tunnel", "paste", "paste-site", "file-host",
+                            "file-sharing", "free-app-host", "raw-ip", "ngrok", "pipedream"}),
     # A binary under a name that hides what it is (a PE named .png).
     "disguised": frozenset({"misnamed", "disguised"}),
     # Code that cannot be reviewed: a commercial obfuscator's runtime.
@@ -148,19 +162,22 @@ CHAINS: tuple[ChainRule, ...] = (
               "the network is used and a process is started as soon as the package is imported",
               frozenset({Context.STARTUP, Context.IMPORT})),
     ChainRule("reverse-shell", (_any("shell"),), 90.0, "a shell wired to a network connection"),
-    ChainRule("persistence", (_any("persistence"), _any("process", "write", "network")), 75.0,
+    ChainRule("persistence", (_any("persistence"), _any("process", "write", "network")), 85.0,
               "installs itself to run again later"),
     ChainRule("miner", (_any("miner"), _any("process", "network", "write")), 85.0,
               "runs a cryptocurrency miner"),
     ChainRule("stealth", (_any("stealth"), _any("process", "network")), 60.0,
               "a process or connection is started and hidden from the user",
               frozenset({Context.STARTUP, Context.INSTALL, Context.IMPORT})),
+    ChainRule("drop-site", (_any("drop-site"),), 45.0,
+              "code addresses a messenger bot, webhook, request catcher or paste host, where "
+              "stolen data goes and payloads come from"),
     ChainRule("unreviewable-code", (_any("unreviewable"),), 45.0,
               "the code runs through an obfuscator's runtime and cannot be reviewed",
               frozenset({Context.STARTUP, Context.INSTALL, Context.IMPORT})),
-    ChainRule("install-network", (_any("install"), _any("network")), 75.0,
+    ChainRule("install-network", (_any("install"), _any("network")), 85.0,
               "the network is used while the package installs", _RUNS),
-    ChainRule("install-process", (_any("install"), _any("process", "exec", "binary")), 55.0,
+    ChainRule("install-process", (_any("install"), _any("process", "exec", "binary")), 65.0,
               "processes are run or code is executed while the package installs", _RUNS),
     ChainRule("decode-process", (_any("decode"), _any("process")), 60.0,
               "decoded content reaches a process"),
@@ -357,11 +374,37 @@ def chain_finding(match: ChainMatch) -> Finding:
                    " + ".join(f.rule for f in match.links)[:200])
 
 
+def resolve_contexts(findings: list[Finding]) -> tuple[list[Finding], dict[int, Finding]]:
+    """Findings whose analyser could not tell when the code runs (content rules report code as
+    ``runtime``) take the context another analyser established for the same file and line.
+    Returns the findings to score and, for each changed one, the original (by ``id``)."""
+    earliest: dict[tuple[str, int], Context] = {}
+    for f in findings:
+        if f.path and f.line and f.context in CODE_CONTEXT_ORDER:
+            key = (f.path, f.line)
+            if key not in earliest or CODE_CONTEXT_ORDER[f.context] < \
+                    CODE_CONTEXT_ORDER[earliest[key]]:
+                earliest[key] = f.context
+    out: list[Finding] = []
+    original: dict[int, Finding] = {}
+    for f in findings:
+        better = earliest.get((f.path or "", f.line or 0))
+        if (better is not None and f.context is Context.RUNTIME
+                and CODE_CONTEXT_ORDER[better] < CODE_CONTEXT_ORDER[Context.RUNTIME]):
+            moved = replace(f, context=better)
+            original[id(moved)] = f
+            out.append(moved)
+        else:
+            out.append(f)
+    return out, original
+
+
 def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) -> Verdict:
     # Metadata signals ship at low and medium severity; one raised by a policy counts in full.
     metadata = [f for f in findings if f.category in METADATA_CATEGORIES
                 and f.severity < Severity.HIGH]
-    behaviour = [f for f in findings if f not in metadata and not f.rule.startswith("policy.")]
+    behaviour, original = resolve_contexts(
+        [f for f in findings if f not in metadata and not f.rule.startswith("policy.")])
     ranked = sorted(behaviour, key=weight, reverse=True)
     chains = find_chains(behaviour, thresholds)
 
@@ -424,7 +467,8 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
     if level is VerdictLevel.CLEAN and incomplete:
         level = VerdictLevel.SUSPICIOUS
         total = max(total, thresholds.suspicious)
-    reasons = tuple(decided[:5])
+    # Report the findings as the analysers made them, not as re-contexted here.
+    reasons = tuple(original.get(id(f), f) for f in decided[:5])
     if incomplete and incomplete[0] not in reasons:
         reasons = (incomplete[0],) + reasons[:4]
     return Verdict(level, round(total, 1), reasons)

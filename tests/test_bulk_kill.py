@@ -45,10 +45,10 @@ def _count(db: Path) -> int:
         return 0
 
 
-def _bulk(source: Path, db: Path) -> tuple[list[str], dict[str, str]]:
+def _bulk(source: Path, db: Path, workers: int = 1) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return [sys.executable, "-m", "scanner", "bulk", str(source), "--out", str(db),
-            "--workers", "1", "--quiet"], env
+            "--workers", str(workers), "--quiet"], env
 
 
 def test_sigkill_midway_then_rerun_leaves_one_row_per_artifact(tmp_path):
@@ -103,8 +103,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_finished(tmp_path):
     source.mkdir()
     made = _build(source)
     db = tmp_path / "results.db"
-    command, env = _bulk(source, db)
-    command[command.index("1")] = "2"  # --workers 2: both are busy when Ctrl-C comes
+    command, env = _bulk(source, db, workers=2)  # both workers are busy when Ctrl-C comes
     process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:

@@ -357,9 +357,14 @@ def test_every_container_rule_in_the_table_is_distinct_from_clean_runs():
 
 
 def test_unopenable_artifact_is_an_error_with_a_reason(container_scan):
-    result = container_scan(b"PK\x03\x04 this is not really a zip", filename="x.whl")
+    result = container_scan(b"PK\x03\x04\x14\x00 cut", filename="x.whl")
     assert result.verdict.level is VerdictLevel.ERROR
-    assert "zip" in result.error
+    assert result.error == "archive has no members"
+    import gzip
+
+    result = container_scan(gzip.compress(b"not a tar at all" * 50), filename="x.tar.gz")
+    assert result.verdict.level is VerdictLevel.ERROR
+    assert result.error.startswith("not a readable tar archive")
     assert container_scan(b"7z\xbc\xaf\x27\x1c" + b"\x00" * 40, filename="x.7z").error \
         == "unsupported archive format: 7z"
 

@@ -155,3 +155,21 @@ def test_schema_ships_inside_the_package():
     from importlib import resources
 
     assert resources.files("scanner").joinpath("schema/result.schema.json").is_file()
+
+
+def test_json_escapes_characters_that_reorder_text_but_keeps_values(tmp_path):
+    """Member names are attacker-chosen: a bidi override or C1 control must not reach a
+    terminal raw when someone runs ``cat report.json``, yet the parsed value is unchanged."""
+    hostile = "demo/\u202eyp.txt\u2066\x9b31m.py"
+    wheel = tmp_path / wheel_filename("demo", "1.0")
+    wheel.write_bytes(wheel_bytes("demo", "1.0", {"demo/__init__.py": "A = 1\n"},
+                                  extra_record={hostile: "B = 2\n"}))
+    for fmt in ("json", "jsonl"):
+        outcome = run_json(wheel, fmt=fmt)
+        for char in ("\u202e", "\u2066", "\x9b", "\x1b"):
+            assert char not in outcome.stdout
+        assert "\\u202e" in outcome.stdout
+        results = ([json.loads(line) for line in outcome.stdout.splitlines()] if fmt == "jsonl"
+                   else json.loads(outcome.stdout)["results"])
+        paths = {f["path"] for r in results for f in r["findings"]}
+        assert hostile in paths, "the finding about the unlisted member keeps its exact name"

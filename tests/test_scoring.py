@@ -134,3 +134,25 @@ def test_command_hijack_needs_behaviour():
     verdict = score([shadow, sends])
     assert verdict.level is VerdictLevel.SUSPICIOUS
     assert verdict.reasons[0] is shadow and sends in verdict.reasons
+
+
+def test_content_finding_takes_the_context_established_for_its_line():
+    # A content rule cannot tell when code runs and says runtime; the Python analyser placed the
+    # same line at module level, so the decode -> exec chain runs at import.
+    content = f("content.obfuscation.exec-decoded", "obfuscation", S.HIGH, C.HIGH, X.RUNTIME,
+                line=7)
+    python = f("python.obfuscation.whitespace-padding", "obfuscation", S.HIGH, C.HIGH, X.IMPORT,
+               line=7)
+    verdict = score([content, python])
+    assert verdict.level is VerdictLevel.MALICIOUS
+    assert content in verdict.reasons  # reported as the analyser made it
+    assert verdict.reasons[0].context is X.IMPORT  # the chain runs at import
+
+
+def test_artifact_wide_chain_links_a_disguised_binary_to_the_code_that_runs_it():
+    binary = Finding("binary.pe.misnamed", "binary", S.HIGH, C.HIGH, X.DATA, "PE named .png",
+                     "pkg/assets/logo.png")
+    spawn = f("python.process.spawn", "process", S.MEDIUM, C.HIGH, X.IMPORT)
+    verdict = score([binary, spawn])
+    assert verdict.reasons[0].rule == "score.chain.disguised-binary"
+    assert verdict.level is VerdictLevel.MALICIOUS

@@ -194,3 +194,18 @@ def test_text_that_merely_ends_like_a_zip_is_scanned_as_a_file():
     assert [e.member.path for e in entries] == ["setup.py"]
     opened, entries = _walk(b"\x00\x01binary" * 10 + fake_end, "blob")
     assert opened.format == "file"
+
+
+def test_zip_without_central_directory_is_salvaged_from_local_headers(container_scan):
+    wheel = wheel_bytes("demo", "1.0", {"demo/__init__.py": PY * 50, "demo/b.py": PY})
+    cut = wheel[: wheel.find(b"PK\x01\x02")]  # every member, no central directory
+    result = container_scan(cut, filename=wheel_filename("demo", "1.0"))
+    assert result.error is None
+    truncated = [f for f in result.findings if f.rule == "container.truncated"]
+    assert truncated and truncated[0].path is None and "not a readable zip" in truncated[0].evidence
+    opened, entries = _walk(cut, "x.whl")
+    by_path = {e.member.path: e for e in entries}
+    assert by_path["demo/__init__.py"].data == PY * 50 and by_path["demo/__init__.py"].complete
+    # cut inside the last member: what is there is kept, marked incomplete
+    opened, entries = _walk(wheel[: wheel.find(b"demo/b.py") + 12], "x.whl")
+    assert "container.corrupt-member" in _rules(opened)

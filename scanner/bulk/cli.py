@@ -68,8 +68,8 @@ class _RateColumn(ProgressColumn):
 
     def render(self, task) -> Text:
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        return Text(f"{task.completed / elapsed:6.1f} art/s {self.bytes / elapsed / 1e6:6.1f} "
-                    "MB/s", style="cyan")
+        return Text(f"{task.completed / elapsed:.1f} art/s {self.bytes / elapsed / 1e6:.1f} MB/s",
+                    style="cyan")
 
 
 @bulk_app.command("run")
@@ -99,7 +99,7 @@ def run(
     console = Console(stderr=True, highlight=False)
     started = time.monotonic()
     rate = _RateColumn(started)
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(24),
                         MofNCompleteColumn(), rate, TimeElapsedColumn(), TextColumn("eta"),
                         TimeRemainingColumn(), console=console, disable=quiet,
                         transient=False)

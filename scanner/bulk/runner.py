@@ -71,7 +71,9 @@ def run_bulk(source: str | os.PathLike, store_path: str | os.PathLike, config: B
     try:
         items = list(discovery.items)
         finished = store.finished(items, retry_errors=config.retry_errors)
-        todo = [i for i in items if i.path not in finished]
+        # Largest first: the long scans start early instead of trailing alone at the end,
+        # which keeps every worker busy until the last few small artifacts.
+        todo = sorted((i for i in items if i.path not in finished), key=lambda i: -i.size)
         report = RunReport(discovery.kind, len(items), len(finished), len(todo),
                            unlisted=discovery.skipped)
         backend, outcomes, close = _backend(config, [i.path for i in todo])

@@ -5,6 +5,11 @@ walks every member once, in memory, descending into nested archives up to
 ``Limits.max_depth``. Problems with the container itself are collected as
 :class:`~scanner.model.Anomaly` records instead of being raised; only an artifact that
 cannot be opened at all raises :class:`UnreadableArtifact`.
+
+Module map: ``detect`` (formats by magic bytes), ``budget`` (bounded reads and limits),
+``paths`` (member-name checks), ``ziplayout`` (central directory vs local headers, stray
+bytes, end records), ``zipnames`` (names wrongly flagged UTF-8), ``zipsalvage`` (zips without
+a central directory), ``tarstream`` (a tar stream tarfile cannot use to escape the limits).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pathlib import Path
 
 from ..model import Anomaly, Limits, Member, MemberType, Severity
 from ..text import escape
-from . import detect, tarstream
+from . import detect, tarstream, zipsalvage
 from .budget import Budget, LimitExceeded, ReadResult
 from .paths import name_anomalies, normalize
 from .ziplayout import layout_anomalies
@@ -305,7 +310,15 @@ def _open_zip(fp, depth: int, display_where: str | None,
 def _walk_zip(fp, size: int, prefix: str, depth: int, budget: Budget,
               anomalies: list[Anomaly], where: str) -> Iterator[Entry]:
     where_path = where if depth else None
-    zf, fp, patched_size = _open_zip(fp, depth, where_path, anomalies)
+    try:
+        zf, fp, patched_size = _open_zip(fp, depth, where_path, anomalies)
+    except UnreadableArtifact as exc:
+        fp.seek(0)
+        blob = fp.read()
+        if not blob.startswith(b"PK\x03\x04"):
+            raise
+        yield from _salvage_zip(blob, prefix, depth, budget, anomalies, where_path, str(exc))
+        return
     if patched_size >= 0:
         size = patched_size
     infos = zf.infolist()
@@ -365,6 +378,46 @@ def _walk_zip(fp, size: int, prefix: str, depth: int, budget: Budget,
                 "container.crc-mismatch", "member content does not match its CRC-32: some "
                 "unpackers refuse it, others install it", display,
                 f"CRC {info.CRC:08x} declared, {result.crc32:08x} actual", Severity.HIGH))
+        entry = _finish_entry(member, result, anomalies)
+        yield entry
+        yield from _nested(entry, depth, budget, anomalies)
+
+
+def _salvage_zip(blob: bytes, prefix: str, depth: int, budget: Budget, anomalies: list[Anomaly],
+                 where_path: str | None, reason: str) -> Iterator[Entry]:
+    """Members of a zip without a usable central directory, read from the local headers."""
+    anomalies.append(Anomaly(
+        "container.truncated", "zip has no readable central directory (truncated or broken); "
+        "members were recovered from their local headers, as streaming unzippers would",
+        where_path, escape(reason), Severity.MEDIUM))
+    seen: set[str] = set()
+    for found in zipsalvage.local_members(blob, budget.limits.max_members + 1):
+        display = prefix + found.name
+        budget.count_member(display)
+        budget.check_time(display)
+        _member_checks(found.name, display, seen, anomalies)
+        if found.name.endswith("/"):
+            yield Entry(Member(display, 0, MemberType.DIRECTORY, 0, None, depth), None)
+            continue
+        member = Member(display, found.declared_size, MemberType.FILE, len(found.data), None,
+                        depth)
+        stream = None if found.flags & _ENCRYPTED_FLAGS else zipsalvage.opener(found)
+        if stream is None:
+            anomalies.append(Anomaly(
+                "container.encrypted-member" if found.flags & _ENCRYPTED_FLAGS
+                else "container.corrupt-member", "member cannot be read (encrypted or an "
+                f"unsupported method {found.method})", display, escape(found.name),
+                Severity.HIGH if found.flags & _ENCRYPTED_FLAGS else Severity.MEDIUM))
+            yield Entry(member, None, complete=False)
+            continue
+        result = budget.read_member(stream, display, len(found.data), crc=True,
+                                    errors=_READ_ERRORS)
+        if result.error is not None or (not found.flags & 0x08 and result.complete
+                                        and result.crc32 != found.crc):
+            anomalies.append(Anomaly(
+                "container.corrupt-member", "member is cut short or corrupt", display,
+                escape(found.name), Severity.MEDIUM))
+            result = ReadResult(result.data, result.sha256, result.size, False, result.anomaly)
         entry = _finish_entry(member, result, anomalies)
         yield entry
         yield from _nested(entry, depth, budget, anomalies)

@@ -18,6 +18,8 @@ from .reach import Role
 
 MAX_INSTALL_FILES = 64
 INSTALL_ROLE = Role(Context.INSTALL, install_hooks=True, main_runs=True)
+# Local modules setup.py imports: it imports them to call them during the build.
+INSTALL_HELPER_ROLE = Role(Context.INSTALL, install_hooks=True, all_functions_run=True)
 STARTUP_ROLE = Role(Context.STARTUP)
 IMPORT_ROLE = Role(Context.IMPORT)
 
@@ -44,13 +46,15 @@ def analyze(view: ArtifactView, engine: Engine | None = None) -> list:
                 result = engine.analyse(view.texts[path], path, STARTUP_ROLE)
                 out += result.findings + result.derived
 
-    queue = roles.setup_scripts(view, root) + roles.backend_files(view, root)
+    scripts = roles.setup_scripts(view, root)
+    queue = scripts + roles.backend_files(view, root)
     while queue and len(done) < MAX_INSTALL_FILES:
         path = queue.pop(0)
         if path in done:
             continue
         done.add(path)
-        result = engine.analyse(view.texts[path], path, INSTALL_ROLE)
+        role = INSTALL_ROLE if path in scripts else INSTALL_HELPER_ROLE
+        result = engine.analyse(view.texts[path], path, role)
         out += result.findings + result.derived
         if result.facts is not None:
             queue += [p for p in roles.local_imports(result.facts.imports, view.texts, root)

@@ -36,7 +36,7 @@ STRING_RULES = {
 }
 # Targets only stealers read; cloud metadata, kubeconfig or ~/.aws are read by SDKs too.
 STEALER_SECRETS = frozenset({"browser-profile", "discord-tokens", "crypto-wallets",
-                             "system-passwords", "messenger-session"})
+                             "messenger-session"})
 
 
 class CallWalker(Walker):
@@ -64,6 +64,9 @@ class CallWalker(Walker):
         value = fold(node, self.fold_env)
         if isinstance(value, str):
             self._string(node, value)
+
+    def on_folded_string(self, node: cst.CSTNode, value: str) -> None:
+        self._string(node, value)
 
     def _string(self, node: cst.CSTNode, value: str) -> None:
         labels = labels_in(value)
@@ -118,9 +121,9 @@ class CallWalker(Walker):
         elif name in names.SECRET_CALLS:
             detail = names.SECRET_CALLS[name]
             self.sources.append(("secret", self.line(node), self.scope, detail))
-            rule = "python.secrets.environment" if detail == "environment" else \
-                "python.secrets.credential-store"
-            self.hit(rule, node, f"{detail} via {name}()", strong=detail != "environment")
+            if detail != "environment":  # environ.copy()/items() alone is everyday code
+                self.hit("python.secrets.credential-store", node, f"{detail} via {name}()",
+                         strong=True)
         elif name in names.SURVEILLANCE:
             self.hit("python.surveillance.capture", node,
                      f"{names.SURVEILLANCE[name]} via {name}()")
@@ -335,8 +338,12 @@ class CallWalker(Walker):
     def _network(self, node: cst.Call, name: str) -> None:
         line = self.line(node)
         labels: frozenset = frozenset()
-        for arg in node.args:
-            labels |= self.describe(arg.value)
+        for index, arg in enumerate(node.args):
+            described = self.describe(arg.value)
+            if index == 0 and not arg.keyword:
+                # The URL itself naming the metadata service is a read, not an upload.
+                described = described - {"secret:cloud-metadata"}
+            labels |= described
         self.mark_network_in_try()
         if name in names.DNS:
             constant = node.args and fold(node.args[0].value, self.fold_env) is not None

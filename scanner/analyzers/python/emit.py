@@ -17,6 +17,8 @@ def severity_of(hit: Hit, context: Context) -> tuple[Severity, Confidence]:
         severity, confidence = rule.by_context[context]
     if context is Context.RUNTIME and severity > Severity.LOW:
         severity = Severity(max(Severity.LOW, severity - rule.runtime_drop))
+    if hit.weak:
+        confidence = Confidence.LOW
     if hit.fallback and confidence > Confidence.LOW:
         confidence = Confidence(confidence - 1)
     return severity, confidence

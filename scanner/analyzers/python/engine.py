@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from ...model import Context, Finding
+from ...model import Context, Finding, Severity
 from ..interface import Derived
-from . import decoders, emit, reach, select, tokens
+from . import decoders, emit, reach, statements, tokens
 from .calls import CallWalker
 from .flows import combine
 from .hits import MODULE_SCOPE, Hit, ModuleFacts
@@ -29,6 +29,8 @@ from .source import to_text
 MAX_DEPTH = 6
 MAX_PAYLOADS = 64
 MAX_PAYLOAD_BYTES = 32 * 1024 * 1024
+MAX_TREE_OPERATORS = 12_000
+_EXECUTED = {("exec",), ("eval",), ("compile",), ("python -c",), ("execfile",)}
 _PADDING = re.compile(r"\S[ \t]{150,}\S")
 # Rules that lead into a payload and get the inner chain appended to their evidence.
 _LEADS = frozenset({"python.exec.decoded-payload", "python.process.python-c",
@@ -80,8 +82,11 @@ class Engine:
                 role.context, path, chain))
         if role.install_hooks:
             self._install_hooks(facts, table, path, result, chain)
-        summaries = self._payloads(facts, table, path, role, chain, depth, result)
+        clean_lines: set[int] = set()
+        summaries = self._payloads(facts, table, path, role, chain, depth, result, clean_lines)
         for hit in facts.hits:
+            if hit.rule == "python.process.python-c" and hit.line in clean_lines:
+                hit = replace(hit, strong=False)  # the -c code was read and is harmless
             context = reach.context_of(hit.scope, table)
             if context is Context.RUNTIME and BY_ID[hit.rule].quiet_at_runtime:
                 continue
@@ -94,12 +99,17 @@ class Engine:
     # ----- parsing -------------------------------------------------------------------------
     def _facts(self, text: str, problem: str | None, line_offset: int, depth: int) -> ModuleFacts:
         source = text
-        if len(text) > select.BIG_FILE:
-            source, kept = select.reduce_source(text)
+        if len(text) > statements.BIG_FILE:
+            source, kept = statements.reduce_source(text)
         else:
             kept = len(text)
         facts = None
         reason = problem or ""
+        operators = sum(map(source.count, "([.,=+-*<"))
+        if operators > MAX_TREE_OPERATORS:
+            # libcst's cost follows node count; machine-obfuscated code is nearly all nodes.
+            reason = reason or f"too dense for the syntax tree ({operators} operators)"
+            problem = problem or reason
         if not problem:
             try:
                 module = cst.parse_module(source)
@@ -123,6 +133,12 @@ class Engine:
             if line_offset:
                 facts.hits = [Hit(h.rule, h.line + line_offset, h.scope, h.evidence, h.fallback,
                                   h.strong) for h in facts.hits]
+        arithmetic = text.find(".__str__()[")
+        if arithmetic >= 0 and text.count(".__str__()[") >= 3:
+            facts.hits.append(Hit("python.obfuscation.char-arithmetic",
+                                  text.count("\n", 0, arithmetic) + 1 + line_offset,
+                                  MODULE_SCOPE, "names built from characters of builtin reprs: "
+                                  + text[arithmetic - 40:arithmetic + 80].strip()))
         for number, line in enumerate(text.splitlines(), 1):
             if len(line) > 150 and _PADDING.search(line):
                 facts.hits.append(Hit("python.obfuscation.whitespace-padding",
@@ -146,10 +162,14 @@ class Engine:
 
     # ----- payloads ------------------------------------------------------------------------
     def _payloads(self, facts: ModuleFacts, table, path: str, role: reach.Role,
-                  chain: tuple[str, ...], depth: int, result: Result) -> dict[int, str]:
+                  chain: tuple[str, ...], depth: int, result: Result,
+                  clean_lines: set[int]) -> dict[int, str]:
         summaries: dict[int, str] = {}
         base = path.split("::", 1)[0]
-        for payload in facts.payloads:
+        # Executed payloads first: when a blob is reached both as a literal and through
+        # exec, the exec route is the one worth reporting.
+        ordered = sorted(facts.payloads, key=lambda p: p.chain[-1:] not in _EXECUTED)
+        for payload in ordered:
             if self.payloads_left <= 0 or depth >= MAX_DEPTH:
                 break
             data = payload.data
@@ -176,6 +196,8 @@ class Engine:
             inner = self.analyse(raw, vpath, inner_role, chain=full_chain, depth=depth + 1)
             result.findings += inner.findings
             result.derived += inner.derived
+            if not any(f.severity >= Severity.MEDIUM for f in inner.findings):
+                clean_lines.add(payload.line)
             if inner.findings:
                 worst = max(inner.findings, key=lambda f: (emit.rank(f), f.path == vpath))
                 summaries[payload.line] = emit.summary(worst)

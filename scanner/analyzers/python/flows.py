@@ -22,18 +22,24 @@ def _already(walker: CallWalker, rule: str) -> bool:
 
 
 def _source_to_sink(walker: CallWalker, kind: str, rule: str) -> None:
+    """Source and sink in one function (medium confidence); in different functions only for
+    real credential stores (low confidence): copying the environment is everyday code."""
     if _already(walker, rule):
         return
     sources = [s for s in walker.sources if s[0] == kind]
     if not sources or not walker.sinks:
         return
-    # Prefer a pair in one scope; otherwise the first of each.
     pair = next(((s, k) for s in sources for k in walker.sinks if s[2] == k[1]), None)
-    same_scope = pair is not None
-    source, sink = pair or (sources[0], walker.sinks[0])
-    scope = sink[1] if same_scope else source[2]
+    weak = pair is None
+    if pair is None:
+        distinctive = [s for s in sources if s[3] not in ("environment", "env-token", "cwd")]
+        if not distinctive:
+            return
+        pair = (distinctive[0], walker.sinks[0])
+    source, sink = pair
     walker.hit(rule, sink[0], f"{source[3]} (line {source[1]}) … {sink[2]} (line {sink[0]})"
-               f"{'' if same_scope else ' in different functions'}", strong=False, scope=scope)
+               f"{' in different functions' if weak else ''}", strong=False, scope=sink[1],
+               weak=weak)
 
 
 def _download_execute(walker: CallWalker) -> None:

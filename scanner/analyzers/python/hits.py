@@ -24,6 +24,7 @@ class Hit:
     evidence: str
     fallback: bool = False
     strong: bool = False  # the rule's stronger variant (e.g. direct data flow, not co-occurrence)
+    weak: bool = False  # loose evidence (ends in different functions): lowest confidence
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,15 @@ def _i(kind: str, detail: str, regex: str) -> Indicator:
 INDICATORS: tuple[Indicator, ...] = (
     _i("secret", "ssh-keys", r"\.ssh(?:[/\\]|\b)|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|authorized_keys"),
     _i("secret", "aws-credentials", r"\.aws[/\\](?:credentials|config)|AWS_SECRET_ACCESS_KEY"),
-    _i("secret", "cloud-config", r"\.config[/\\]gcloud|\.azure[/\\]|application_default_credentials"),
+    _i("secret", "cloud-config",
+       r"\.config[/\\]gcloud|\.azure[/\\]|application_default_credentials"),
     _i("secret", "kube-config", r"\.kube[/\\]config"),
     _i("secret", "docker-config", r"\.docker[/\\]config\.json"),
     _i("secret", "git-credentials", r"\.git-credentials|\.gitconfig"),
     _i("secret", "netrc-pgpass", r"[/\\~]\.netrc\b|\.pgpass\b|\b_netrc\b"),
     _i("secret", "shell-history", r"\.(?:bash|zsh)_history"),
     _i("secret", "browser-profile",
-       r"Login Data|\bCookies\b|Local State|Web Data|User Data[/\\]|Firefox[/\\]Profiles|"
+       r"(?-i:Login Data|[/\\]Cookies\b|Local State|Web Data|User Data[/\\])|Firefox[/\\]Profiles|"
        r"logins\.json|key[34]\.db|BraveSoftware|Opera Software|Yandex[/\\]YandexBrowser"),
     _i("secret", "discord-tokens", r"discord(?:canary|ptb)?[/\\]Local Storage|leveldb|"
        r"dQw4w9WgXcQ|\[\\w-\]\{24\}\\\.\[\\w-\]\{6\}|mfa\\\.\["),
@@ -58,7 +59,8 @@ INDICATORS: tuple[Indicator, ...] = (
        r"pastebin\.com/raw|paste\.ee/r|hastebin|transfer\.sh|anonfiles|cdn\.discordapp\.com/"
        r"attachments|rentry\.co|0x0\.st|file\.io\b|paste\.bingner|gofile\.io|filebin"),
     _i("rawip", "raw-ip-url",
-       r"\b(?:https?|ftp|tcp)://(?!127\.|0\.0\.0\.0|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)"
+       r"\b(?:https?|ftp|tcp)://(?!127\.|0\.0\.0\.0|10\.|192\.168\.|169\.254\.|"
+       r"172\.(?:1[6-9]|2\d|3[01])\.)"
        r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}"),
     _i("persistence", "systemd-user", r"\.config[/\\]systemd[/\\]user|systemctl\s+--user"),
     _i("persistence", "cron", r"\bcrontab\b|/etc/cron\.|/var/spool/cron"),
@@ -84,17 +86,24 @@ INDICATORS: tuple[Indicator, ...] = (
     _i("obfuscator", "commercial-obfuscator",
        r"__pyarmor__|pyarmor_runtime|\bpytransform\b|pyobfuscate|BlankOBF|\bHyperion\b|"
        r"Obfuscated (?:with|by)|\bKramer\b|obfuscator\.\w+\("),
-    _i("destroy", "wipe-command", r"\brm\s+-(?:rf|fr)\s+(?:/|~/?|\$HOME/?)(?:\s|$|\*)|\bformat\s+c:|"
+    _i("destroy", "wipe-command",
+       r"\brm\s+-(?:rf|fr)\s+(?:/|~/?|\$HOME/?)(?:\s|$|\*)|\bformat\s+c:|"
        r"\bdel\s+/[fsq]\s.*[A-Z]:\\|vssadmin\s+delete"),
     _i("detach", "detach-command", r"\bnohup\b|\bsetsid\b|\bdisown\b|\bstart\s+/b\b|"
        r"pythonw(?:\.exe)?"),
 )
 
 
+# One pass decides whether any indicator can match; most strings match none.
+_ANY = re.compile("|".join(f"(?:{ind.pattern.pattern})" for ind in INDICATORS), re.IGNORECASE)
+
+
 def labels_in(text: str, limit: int = 200_000) -> set[str]:
     """Every ``kind:detail`` label the text carries."""
     if len(text) > limit:
         text = text[:limit]
+    if len(text) < 4 or not _ANY.search(text):
+        return set()
     return {f"{ind.kind}:{ind.detail}" for ind in INDICATORS if ind.pattern.search(text)}
 
 

@@ -24,6 +24,7 @@ class Role:
     context: Context
     install_hooks: bool = False
     main_runs: bool = False
+    all_functions_run: bool = False  # helper modules setup.py imports to call
 
 
 def install_classes(facts: ModuleFacts) -> set[str]:
@@ -48,6 +49,8 @@ def install_classes(facts: ModuleFacts) -> set[str]:
 
 def contexts(facts: ModuleFacts, role: Role) -> dict[str, Context]:
     roots = {MODULE_SCOPE} | facts.roots
+    if role.all_functions_run:
+        roots |= facts.functions
     if role.main_runs:
         roots.add(MAIN_SCOPE)
     if role.install_hooks:

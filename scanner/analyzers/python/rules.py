@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ...model import Confidence, Context, Severity
 
-C, H, M, L, I = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO
+C, H, M, L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
 CH, CM, CL = Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW
 INSTALL, STARTUP, IMPORT = Context.INSTALL, Context.STARTUP, Context.IMPORT
 
@@ -97,6 +97,14 @@ RULES: tuple[Rule, ...] = (
          "show it (W4SP stealer trick)", threats=(3,),
          invalid=(_x("print('setup')" + " " * 300 + ";__import__('os').system('id')\n"),),
          valid=(_x("x = 1\n" + " " * 20 + "\n"),)),
+    Rule("python.obfuscation.char-arithmetic", "obfuscation", H, CH,
+         "identifiers and strings assembled from characters of builtin reprs and shift "
+         "arithmetic (oct.__str__()[-3 << 0] ...): machine obfuscation with no benign use",
+         threats=(3,),
+         invalid=(_x("f = getattr(__builtins__, oct.__str__()[-3 << 0] + hex.__str__()[-1 << 2]"
+                     " + copyright.__str__()[4 << 0])\ns = oct.__str__()[1] + hex.__str__()[2]"
+                     "\n", "setup.py"),),
+         valid=(_x("s = str(oct)\n"),)),
     Rule("python.obfuscation.commercial", "obfuscation", M, CH,
          "a commercial or public obfuscator's runtime (PyArmor, pyobfuscate, BlankOBF): the "
          "real code cannot be reviewed", threats=(9,),
@@ -209,7 +217,7 @@ RULES: tuple[Rule, ...] = (
                    "    subprocess.check_call(['make'], env=env)\n"),)),
     Rule("python.secrets.credential-store", "secrets", M, CM,
          "a credential store is named (ssh keys, cloud configs, browser profiles, wallets, "
-         "Discord tokens)", strong=(H, CM), threats=(12,),
+         "Discord tokens)", strong=(H, CM), threats=(12,), quiet_at_runtime=True,
          invalid=(_x("P = '~/.config/discord/Local Storage/leveldb'\n"),
                   _x("import os\nK = os.path.expanduser('~/.ssh/id_rsa')\n")),
          valid=(_x("def creds():\n    return '~/.aws/credentials'\n"),)),

@@ -15,51 +15,67 @@ from .calls import STEALER_SECRETS, STRING_RULES
 from .hits import MODULE_SCOPE, Hit, ModuleFacts, Payload
 from .indicators import labels_in
 
-# Tokens that make a file worth a syntax tree on their own.
-STRONG = re.compile(
-    rb"(?<![.\w])(?:exec|eval|execfile)\s*\(|(?<![.\w])compile\s*\(|__import__\s*\(|"
-    rb"\bexec\s+['\"]|b(?:64|32|85|16)decode|a85decode|decodebytes|unhexlify|\.fromhex|"
-    rb"marshal\.loads?|pickle\.loads|os\.system|os\.popen|Popen\s*\(|startfile|os\.exec[lv]|"
-    rb"os\.spawn|urlretrieve|webhook|api\.telegram|pyarmor|pytransform|__builtins__|"
-    rb"join\(\s*(?:map\(\s*)?chr|codecs\.decode|/dev/tcp|xmrig|stratum\+|169\.254\.169\.254|"
-    rb"crontab|systemctl|CurrentVersion\\\\Run|pynput|pyperclip|ImageGrab|"
-    rb"[ \t]{150,}\S|discord|Login Data|leveldb|getattr\(\s*builtins|importlib\.import_module|"
-    rb"pty\.spawn|os\.dup2|\.decrypt\(|Fernet|gethostbyname|cmdclass|atexit|\bdns\.resolver",
-    re.IGNORECASE)
-# Strings that matter on their own (drop boxes, stealer targets, persistence, anti-VM).
-INDICATOR_TOKENS = re.compile(
+# The pre-pass looks for capability tokens by family and sends a file to libcst only for
+# combinations (exec + decoder, spawn + network...), module-level use, or strong indicators.
+EXEC_T = re.compile(rb"(?<![.\w])(?:exec|eval|execfile)\s*\(|\bexec\s+['\"]")
+DECODE_T = re.compile(rb"b(?:64|32|85|16)decode|a85decode|decodebytes|unhexlify|\.fromhex|"
+                      rb"zlib\.decompress|marshal\.loads?|codecs\.decode|rot.?13|\bchr\s*\(|"
+                      rb"\.decrypt\(|pickle\.loads|\[::-1\]")
+SPAWN_T = re.compile(rb"os\.system|os\.popen|Popen\s*\(|subprocess\.(?:run|call|check_|get)|"
+                     rb"startfile|os\.exec[lv]|os\.spawn|pty\.spawn|ShellExecute")
+NET_T = re.compile(rb"requests\.|urlopen|urlretrieve|http\.client|httplib|socket\.socket|"
+                   rb"httpx|aiohttp|urllib3|smtplib|create_connection|gethostbyname|sendto|"
+                   rb"dns\.resolver")
+SRC_T = re.compile(rb"environ|gethostname|getuser|getlogin|getcwd|\.ssh|\.aws|\.kube|"
+                   rb"\.docker|\.netrc|\.pgpass|/etc/passwd|\.git-credentials|wallet|"
+                   rb"Login Data|Local State|leveldb|uname|getnode|ipinfo|ipify", re.IGNORECASE)
+# Strings and names that matter wherever they are.
+IND_T = re.compile(
     rb"pipedream|webhook\.site|oastify|burpcollab|interact\.sh|ngrok|requestbin|canarytoken|"
-    rb"dnslog|ceye\.io|herokuapp|pastebin|transfer\.sh|paste\.ee|hastebin|anonfiles|"
-    rb"discordapp|https?://\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|id_rsa|\.ssh/|wallet|"
-    rb"Local State|Login Data|systemd|\.bashrc|\.zshrc|\.bash_profile|Startup|schtasks|"
-    rb"LaunchAgents|\.pth['\"]|vbox|vmtoolsd|vmware|wireshark|sandboxie|rm\s+-rf|rmtree|"
-    rb"sleep\(\s*\d{2,}|except\s*(?:Exception\s*)?:\s*pass|ipinfo\.io|ipify|ifconfig\.me|"
-    rb"/etc/passwd|/etc/shadow|\.git-credentials|\.kube/config|\.docker/config|"
-    rb"169\.254|kubernetes\.io/serviceaccount|keylogger|ImageGrab|screenshot|getpass\.getuser|"
-    rb"gethostname|getlogin",
+    rb"dnslog|ceye\.io|discord(?:app)?\.com/api/webhooks|api\.telegram\.org/bot|"
+    rb"pastebin\.com/raw|transfer\.sh|cdn\.discordapp\.com/attachments|stratum\+|xmrig|"
+    rb"/dev/tcp/|pyarmor|pytransform|CurrentVersion\\\\Run|systemctl\s+--user|"
+    rb"systemd/user|crontab|vboxservice|vmtoolsd|[ \t]{150,}\S|getattr\(\s*__builtins__|"
+    rb"__builtins__\s*[\[.]|\.__str__\(\)\[|__import__\s*\(\s*['\"](?:os|subprocess|"
+    rb"base64|zlib|builtins|socket)|https?://(?!127\.|0\.0|10\.|192\.168)\d+\.\d+\.\d+\.\d+|"
+    rb"Fernet\(|ImageGrab|pynput|pyperclip\.paste|rm\s+-rf\s+[/~]|\.pth['\"]|"
+    rb"readframes|169\.254\.169\.254|marshal\.loads?\(|Login Data|Local State|leveldb|"
+    rb"wallet\.dat|id_rsa|\.ssh/|\.aws/credentials|/etc/shadow|dict\(os\.environ\)|"
+    rb"json\.dumps\(os\.environ|str\(os\.environ\)|sleep\(\s*\d{3,}|"
+    rb"(?m:=\s*(?:exec|eval|__builtins__)\s*$)|"
+    rb"(?:b64decode|b32decode|b85decode|unhexlify)\(\s*b?['\"][A-Za-z0-9+/=]{40,}",
     re.IGNORECASE)
-NETWORK = re.compile(rb"requests\.|urlopen|urllib|http\.client|httplib|httpx|aiohttp|socket\.|"
-                     rb"smtplib|ftplib|pycurl|websocket", re.IGNORECASE)
-SOURCES = re.compile(rb"environ|gethostname|getuser|getlogin|getcwd|platform\.|\.ssh|\.aws|"
-                     rb"\.kube|\.docker|\.netrc|\.pgpass|/etc/passwd|\.git-credentials|wallet|"
-                     rb"cookies|uname|getnode", re.IGNORECASE)
-MODULE_LEVEL_WEAK = re.compile(
-    rb"(?m)^(?!import\b|from\b|def\b|class\b|@|#|\s)[^\n]*(?:requests\.|urlopen|subprocess\.|"
-    rb"socket\.|os\.environ|Thread\(|shutil\.rmtree|os\.remove)")
-BARE_CALL = re.compile(rb"(?m)^[A-Za-z_][\w.]*\(")
-WEAK = re.compile(rb"subprocess|requests\.|urlopen|socket|os\.environ|Thread\(|rmtree|"
-                  rb"os\.remove|os\.chmod", re.IGNORECASE)
+EXCEPT_PASS = re.compile(rb"except\s*(?:Exception\s*)?:\s*(?:\n\s*)?pass")
+MODULE_LEVEL = re.compile(
+    rb"(?m)^(?!import\b|from\b|def\b|class\b|@|#|\s)[^\n]*(?:requests\.|urlopen|"
+    rb"subprocess\.|os\.system|os\.popen|Popen|socket\.|Thread\(|(?<![.\w])exec\s*\(|"
+    rb"(?<![.\w])eval\s*\(|shutil\.rmtree|__import__\s*\(|os\.chmod)")
+BARE_CALL = re.compile(rb"(?m)^[A-Za-z_]\w*\(")
+LONG_LITERAL = re.compile(rb"['\"][A-Za-z0-9+/=]{200,}")
+# Per-statement selection in big files: any capability token keeps a definition.
+STRONG = re.compile(b"|".join(p.pattern for p in (EXEC_T, DECODE_T, SPAWN_T, NET_T, IND_T)),
+                    re.IGNORECASE)
 
 
 def needs_tree(data: bytes) -> bool:
     """The pre-pass: whether any behaviour worth a syntax tree may be in this source."""
-    if STRONG.search(data) or INDICATOR_TOKENS.search(data):
+    if IND_T.search(data) or MODULE_LEVEL.search(data):
         return True
-    if NETWORK.search(data) and SOURCES.search(data):
+    exec_ = EXEC_T.search(data) is not None
+    decode = DECODE_T.search(data) is not None
+    spawn = SPAWN_T.search(data) is not None
+    net = NET_T.search(data) is not None
+    if exec_ and (decode or net or spawn):
         return True
-    if MODULE_LEVEL_WEAK.search(data):
+    if decode and LONG_LITERAL.search(data):
         return True
-    return bool(WEAK.search(data) and BARE_CALL.search(data))
+    if spawn and (net or decode):
+        return True
+    if net and EXCEPT_PASS.search(data):
+        return True
+    if (net or spawn) and SRC_T.search(data):
+        return True
+    return (exec_ or spawn or net) and BARE_CALL.search(data) is not None
 
 
 _LINE_RULES: tuple[tuple[re.Pattern, str, bool], ...] = (
@@ -78,6 +94,8 @@ _LINE_RULES: tuple[tuple[re.Pattern, str, bool], ...] = (
      "python.fingerprint.host-info", False),
     (re.compile(r"dict\(os\.environ\)|os\.environ\.items|json\.dumps\(os\.environ|"
                 r"str\(os\.environ\)"), "python.secrets.environment", False),
+    (re.compile(r"getattr\(\s*__builtins__|__builtins__\.__dict__\[|__import__\(['\"]builtins"),
+     "python.obfuscation.hidden-builtin", True),
     (re.compile(r"ImageGrab|pyperclip\.paste|pynput|GetClipboardData"),
      "python.surveillance.capture", False),
 )
@@ -105,13 +123,13 @@ class TokenScan:
         self._keys: set = set()
 
     def hit(self, rule: str, line: int, evidence: str, strong: bool = False,
-            scope: str | None = None) -> None:
+            scope: str | None = None, weak: bool = False) -> None:
         key = (rule, line)
         if key in self._keys:
             return
         self._keys.add(key)
         self.facts.hits.append(Hit(rule, line, scope or self._scope(line), evidence[:240],
-                                   fallback=True, strong=strong))
+                                   fallback=True, strong=strong, weak=weak))
 
     def _scope(self, line: int) -> str:
         if self.all_module:

@@ -74,7 +74,7 @@ class Walker(cst.CSTVisitor):
         return self.lines[index].strip()[:240] if 0 <= index < len(self.lines) else ""
 
     def hit(self, rule: str, node_or_line, evidence: str | None = None, strong: bool = False,
-            scope: str | None = None) -> None:
+            scope: str | None = None, weak: bool = False) -> None:
         line = node_or_line if isinstance(node_or_line, int) else self.line(node_or_line)
         scope = scope or self.scope
         key = (rule, line, scope, strong)
@@ -82,7 +82,7 @@ class Walker(cst.CSTVisitor):
             return
         self.hit_keys.add(key)
         self.facts.hits.append(Hit(rule, line, scope, evidence or self.snippet(line),
-                                   strong=strong))
+                                   strong=strong, weak=weak))
 
     def payload(self, data, chain: tuple[str, ...], line: int) -> None:
         if isinstance(data, (bytes, str)) and data:
@@ -464,11 +464,15 @@ class Walker(cst.CSTVisitor):
             if folded is not None:
                 self._store(self.constants, name, folded)
                 if isinstance(folded, str) and not isinstance(value, cst.SimpleString):
-                    self.module_labels |= labels_in(folded)
+                    self.on_folded_string(value, folded)
             if labels:
                 self._store(self.taint, name, labels)
             if chain:
                 self._store(self.chains, name, chain)
+
+    def on_folded_string(self, node: cst.CSTNode, value: str) -> None:
+        """A string built by folding (chr lists, joins, decoders); subclasses inspect it."""
+        self.module_labels |= labels_in(value)
 
     # ----- try/except ----------------------------------------------------------------------
     def visit_Try(self, node: cst.Try) -> None:

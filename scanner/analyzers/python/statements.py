@@ -13,7 +13,7 @@ import warnings
 
 from .tokens import STRONG
 
-BIG_FILE = 64 * 1024
+BIG_FILE = 16 * 1024
 
 
 def reduce_source(text: str) -> tuple[str, int]:
