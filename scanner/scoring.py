@@ -61,6 +61,7 @@ RUNTIME_CO_OCCURRENCE_FACTOR = 0.6
 CODE_CONTEXT_ORDER = {Context.STARTUP: 0, Context.INSTALL: 1, Context.IMPORT: 2,
                       Context.RUNTIME: 3}
 VOLUME_SHARE = 0.15  # share of each next distinct signal added to the strongest one
+CORROBORATION_POINTS = 25.0  # an independent signal this strong lets one finding be malicious
 # Command-jacking: a shadowing console script plus any of these capabilities decides suspicious.
 COMMAND_HIJACK_POINTS = 40.0
 HIJACK_ACCOMPLICES = frozenset({"network", "secret", "exec", "persistence"})
@@ -374,6 +375,23 @@ def chain_finding(match: ChainMatch) -> Finding:
                    " + ".join(f.rule for f in match.links)[:200])
 
 
+def _corroborated(total: float, best: tuple, signals: list[tuple],
+                  thresholds: Thresholds) -> float:
+    """One finding alone, in code that runs at import or later, is not enough for malicious:
+    it needs an independent second signal (another chain or rule, on other findings, worth
+    ``CORROBORATION_POINTS``). Install-time and start-up findings need no second witness."""
+    points, kind, links, _match = best
+    if total < thresholds.malicious or len(set(links)) > 1:
+        return total
+    if any(f.context in (Context.STARTUP, Context.INSTALL) for f in links):
+        return total
+    for other_points, other_kind, other_links, _m in signals[1:]:
+        if (other_points >= CORROBORATION_POINTS and other_kind != kind
+                and not set(other_links) & set(links)):
+            return total
+    return min(total, thresholds.malicious - 0.1)
+
+
 def resolve_contexts(findings: list[Finding]) -> tuple[list[Finding], dict[int, Finding]]:
     """Findings whose analyser could not tell when the code runs (content rules report code as
     ``runtime``) take the context another analyser established for the same file and line.
@@ -432,6 +450,7 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
             if len(seen_kinds) > 4:
                 break
         total += min(thresholds.volume_cap, extra)
+        total = _corroborated(total, best, signals, thresholds)
         decided = list(best[2])
         if best[3] is not None:
             decided.insert(0, chain_finding(best[3]))
