@@ -119,8 +119,9 @@ def scan(
     console = Console(file=stream, highlight=False, soft_wrap=True,
                       force_terminal=None if output is None else False)
     results: list[ScanResult | None] = [None] * len(found)
+    scanning = scan_many(found, options, workers)
     try:
-        for index, result in scan_many(found, options, workers):
+        for index, result in scanning:
             results[index] = result
             if format is OutputFormat.jsonl:
                 stream.write(render_jsonl_line(result))
@@ -128,6 +129,7 @@ def scan(
             elif format is OutputFormat.text:
                 print_result(console, result, verbose)
     except KeyboardInterrupt:
+        scanning.close()  # stops the worker processes now (they ignore SIGINT themselves)
         done = [r for r in results if r is not None]
         sys.stderr.write(f"interrupted after {len(done)} of {len(found)} artifacts\n")
         raise typer.Exit(130) from None

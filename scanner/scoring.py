@@ -5,7 +5,8 @@ How a score is made (0-100; defaults in :class:`Thresholds`, tuned on the develo
 1. Every finding has a *weight*: severity points x confidence factor x context factor
    (startup and install above import, import above runtime, runtime above data).
    A content-rule finding that could only say ``runtime`` takes the context another analyser
-   gave the same file and line (:func:`resolve_contexts`).
+   gave the same file and line, and module-level code of test modules counts as ``runtime``
+   (:func:`resolve_contexts`).
 2. Findings are grouped into *scopes*: one per file (decoded payloads ``setup.py::decoded[1]``
    belong to their origin file), one for everything that runs at install time and one for
    everything that runs at interpreter start-up. In each scope the findings' *capabilities*
@@ -377,17 +378,19 @@ def chain_finding(match: ChainMatch) -> Finding:
 
 def _corroborated(total: float, best: tuple, signals: list[tuple],
                   thresholds: Thresholds) -> float:
-    """One finding alone, in code that runs at import or later, is not enough for malicious:
-    it needs an independent second signal (another chain or rule, on other findings, worth
-    ``CORROBORATION_POINTS``). Install-time and start-up findings need no second witness."""
+    """One finding alone in a function body (code that runs only when called) is not enough
+    for malicious: it needs an independent second signal, another chain or rule sharing no rule
+    with it, worth ``CORROBORATION_POINTS``. Code that runs at start-up, install or import
+    (or a container-level finding) needs no second witness."""
     points, kind, links, _match = best
     if total < thresholds.malicious or len(set(links)) > 1:
         return total
-    if any(f.context in (Context.STARTUP, Context.INSTALL) for f in links):
+    if not all(f.context in (Context.RUNTIME, Context.DATA) for f in links):
         return total
+    rules = {f.rule for f in links}
     for other_points, other_kind, other_links, _m in signals[1:]:
         if (other_points >= CORROBORATION_POINTS and other_kind != kind
-                and not set(other_links) & set(links)):
+                and not {f.rule for f in other_links} & rules):
             return total
     return min(total, thresholds.malicious - 0.1)
 
@@ -407,14 +410,33 @@ def resolve_contexts(findings: list[Finding]) -> tuple[list[Finding], dict[int, 
     original: dict[int, Finding] = {}
     for f in findings:
         better = earliest.get((f.path or "", f.line or 0))
+        context = f.context
         if (better is not None and f.context is Context.RUNTIME
                 and CODE_CONTEXT_ORDER[better] < CODE_CONTEXT_ORDER[Context.RUNTIME]):
-            moved = replace(f, context=better)
+            context = better
+        if context is Context.IMPORT and is_test_code(f.path):
+            # Test modules run when someone runs the tests, not when the package is imported.
+            context = Context.RUNTIME
+        if context is not f.context:
+            moved = replace(f, context=context)
             original[id(moved)] = f
             out.append(moved)
         else:
             out.append(f)
     return out, original
+
+
+_TEST_DIRS = frozenset({"test", "tests", "testing", "unit_tests", "integration_tests"})
+
+
+def is_test_code(path: str | None) -> bool:
+    """Whether a member is a test module (a tests/ folder, test_*.py, *_test.py, conftest.py)."""
+    if not path:
+        return False
+    parts = path.split("::", 1)[0].split("!/")[-1].split("/")
+    name = parts[-1]
+    return (any(p in _TEST_DIRS for p in parts[:-1]) or name.startswith("test_")
+            or name.endswith("_test.py") or name == "conftest.py")
 
 
 def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) -> Verdict:

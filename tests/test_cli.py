@@ -46,10 +46,10 @@ def write_sdist(folder: Path, name: str = "demo", version: str = "1.0") -> Path:
 
 
 def write_corrupt(folder: Path, name: str = "broken") -> Path:
-    """A wheel cut in half: no central directory, so it cannot be read at all."""
-    whole = wheel_bytes(name, "1.0", {f"{name}/__init__.py": "VALUE = 1\n" * 200})
-    path = folder / wheel_filename(name, "1.0")
-    path.write_bytes(whole[: len(whole) // 2])
+    """An sdist whose gzip stream is garbage after its header: nothing in it can be read.
+    (A truncated *zip* is not enough: its members are salvaged from their local headers.)"""
+    path = folder / sdist_filename(name, "1.0")
+    path.write_bytes(b"\x1f\x8b\x08\x00" + b"\xff" * 300)
     return path
 
 
@@ -412,3 +412,48 @@ def test_abandoning_a_pool_run_kills_its_workers(tmp_path):
     while multiprocessing.active_children() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert multiprocessing.active_children() == []
+
+
+_INTERRUPT_SCRIPT = """
+import sys, time
+import scanner.pipeline
+from scanner.analyzers import Analyzer
+
+def _sleep(view):
+    time.sleep(60)
+    return ()
+
+scanner.pipeline.registered = lambda: (Analyzer("sleepy", on_artifact=_sleep),)
+from scanner.cli import app
+sys.argv = ["distscan", "scan", *sys.argv[1:], "--workers", "2"]
+print("scanning", flush=True)
+app()
+"""
+
+
+def test_ctrl_c_exits_130_at_once_and_leaves_no_worker_behind(tmp_path):
+    paths = [str(write_wheel(tmp_path, "one")), str(write_wheel(tmp_path, "two"))]
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPT_SCRIPT, *paths], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        assert proc.stdout.readline().strip() == "scanning"
+        time.sleep(3)  # both workers are now inside the 60 s analyser
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, stderr
+    assert "interrupted after 0 of 2 artifacts" in stderr
+    assert "Traceback" not in stderr
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)  # anything left in the session: a worker still running
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("worker processes outlived the interrupted scan")

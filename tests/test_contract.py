@@ -55,9 +55,10 @@ def artifacts(tmp_path) -> dict[str, Path]:
     for key, (name, data) in made.items():
         paths[key] = tmp_path / name
         paths[key].write_bytes(data)
-    whole = made["clean"][1]
-    paths["error"] = tmp_path / "truncated-1.0-py3-none-any.whl"
-    paths["error"].write_bytes(whole[: len(whole) // 2])
+    # Garbage after a gzip header: unreadable. (A truncated zip is salvaged from its local
+    # headers instead, so it would not give an error.)
+    paths["error"] = tmp_path / "garbage-1.0.tar.gz"
+    paths["error"].write_bytes(b"\x1f\x8b\x08\x00" + b"\xff" * 300)
     return paths
 
 

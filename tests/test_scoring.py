@@ -156,3 +156,24 @@ def test_artifact_wide_chain_links_a_disguised_binary_to_the_code_that_runs_it()
     verdict = score([binary, spawn])
     assert verdict.reasons[0].rule == "score.chain.disguised-binary"
     assert verdict.level is VerdictLevel.MALICIOUS
+
+
+def test_one_runtime_finding_needs_a_second_witness_for_malicious():
+    flow = f("python.flow.secret-to-network", "exfiltration", S.CRITICAL, C.HIGH, X.RUNTIME,
+             "pkg/cloud.py", 75)
+    alone = score([flow])
+    assert alone.level is VerdictLevel.SUSPICIOUS and alone.score < Thresholds().malicious
+    same_rule_elsewhere = f("python.flow.secret-to-network", "exfiltration", S.HIGH, C.HIGH,
+                            X.RUNTIME, "pkg/other.py", 3)
+    assert score([flow, same_rule_elsewhere]).level is VerdictLevel.SUSPICIOUS
+    webhook = f("python.network.messenger", "exfiltration", S.HIGH, C.HIGH, X.RUNTIME,
+                "pkg/cloud.py", 80)
+    assert score([flow, webhook]).level is VerdictLevel.MALICIOUS
+
+
+def test_test_modules_count_as_runtime():
+    in_tests = f("python.exec.decoded-payload", "execution", S.HIGH, C.MEDIUM, X.IMPORT,
+                 "pkg/tests/test_codec.py", 9)
+    in_package = f("python.exec.decoded-payload", "execution", S.HIGH, C.MEDIUM, X.IMPORT,
+                   "pkg/codec.py", 9)
+    assert score([in_tests]).score < score([in_package]).score

@@ -24,6 +24,7 @@ STRING_RULES = {
     "secret": "python.secrets.credential-store",
     "messenger": "python.network.messenger",
     "catcher": "python.network.request-catcher",
+    "tunnel": "python.network.request-catcher",
     "paste": "python.network.file-host",
     "rawip": "python.network.raw-ip",
     "persistence": "python.persistence.autostart",
@@ -76,7 +77,7 @@ class CallWalker(Walker):
             rule = STRING_RULES.get(kind)
             if rule is None:
                 continue
-            strong = kind == "secret" and detail in STEALER_SECRETS
+            strong = (kind == "secret" and detail in STEALER_SECRETS) or kind == "catcher"
             if kind == "secret":
                 self.sources.append(("secret", self.line(node), self.scope, detail))
             if kind == "fingerprint":
@@ -210,6 +211,10 @@ class CallWalker(Walker):
             return
         arg = node.args[0].value
         self.consumed.add(id(arg))
+        if isinstance(arg, cst.SimpleString) and _mostly_escapes(arg.value):
+            self.hit("python.obfuscation.hidden-builtin", node,
+                     f"{name.split('.')[-1]} of an escape-encoded literal: {arg.value[:80]}",
+                     strong=True)
         chain = self.chain_of(arg)
         labels = self.describe(arg)
         value = fold(arg, self.fold_env)
@@ -286,7 +291,8 @@ class CallWalker(Walker):
         if not known_tool:  # build tools (cmake, git, compilers) are what setup.py runs
             self.hit("python.process.spawn", node, evidence, strong=True)
         download = labels & {"download:shell-download", "evalshell:powershell-encoded"} or any(
-            k.startswith(("paste:", "catcher:", "messenger:", "rawip:")) for k in labels) or (
+            k.startswith(("paste:", "catcher:", "messenger:", "rawip:", "tunnel:"))
+            for k in labels) or (
             "network:download" in labels)
         if download:
             self.downloads.append((line, self.scope, text[:120] or name))
@@ -447,6 +453,13 @@ class CallWalker(Walker):
             self.hit("python.persistence.pth-write", node, f"writes a .pth file: {text[:160]}")
         elif any(k.startswith("persistence:") for k in labels):
             self.hit("python.persistence.autostart", node, f"writes {text[:160]}", strong=True)
+
+
+def _mostly_escapes(raw: str) -> bool:
+    """A literal written almost entirely as \\x../\\ooo escapes (code hidden from grep)."""
+    body = raw.strip("'\"bBrRuU")
+    escapes = re.findall(r"\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3})", body)
+    return len(body) >= 8 and len(escapes) >= 3 and sum(map(len, escapes)) >= 0.7 * len(body)
 
 
 def _strings_in(node: cst.BaseExpression, walker: Walker, depth: int = 0) -> list[str]:

@@ -133,6 +133,18 @@ class Engine:
             if line_offset:
                 facts.hits = [Hit(h.rule, h.line + line_offset, h.scope, h.evidence, h.fallback,
                                   h.strong) for h in facts.hits]
+        marks = tokens.OBFUSCATOR_MARKS.search(text)
+        if marks:
+            facts.hits.append(Hit("python.obfuscation.commercial",
+                                  text.count("\n", 0, marks.start()) + 1 + line_offset,
+                                  MODULE_SCOPE, f"obfuscator mark: {marks.group(0)}",
+                                  strong="arm" not in marks.group(0).lower() and
+                                  "transform" not in marks.group(0).lower()))
+        letters = tokens.MATH_LETTERS.search(text) if not text.isascii() else None
+        if letters:
+            facts.hits.append(Hit("python.obfuscation.unicode-identifiers",
+                                  text.count("\n", 0, letters.start()) + 1 + line_offset,
+                                  MODULE_SCOPE, f"look-alike letters: {letters.group(0)[:40]}"))
         arithmetic = text.find(".__str__()[")
         if arithmetic >= 0 and text.count(".__str__()[") >= 3:
             facts.hits.append(Hit("python.obfuscation.char-arithmetic",

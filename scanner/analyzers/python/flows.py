@@ -60,7 +60,7 @@ def _download_execute(walker: CallWalker) -> None:
         steps.append(f"chmod +x (line {walker.chmods[0][0]})")
     steps.append(f"run {spawn[2][:60]} (line {spawn[0]})")
     walker.hit("python.flow.download-execute", spawn[0], " → ".join(steps),
-               strong=bool(same) and bool(staged), scope=spawn[1])
+               strong=bool(same), scope=spawn[1])
 
 
 def _reverse_shell(walker: CallWalker) -> None:

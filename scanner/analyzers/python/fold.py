@@ -118,12 +118,16 @@ def _binary(node: cst.BinaryOperation, env: FoldEnv, depth: int) -> Value:
         if isinstance(left, int) and isinstance(right, int):
             return left * right if abs(left) < 2**64 and abs(right) < 2**64 else None
     if isinstance(left, int) and isinstance(right, int):
-        if isinstance(op, cst.BitwiseXor):
+        if isinstance(op, cst.BitXor):
             return left ^ right
-        if isinstance(op, cst.BitwiseOr):
+        if isinstance(op, cst.BitOr):
             return left | right
         if isinstance(op, cst.Subtract):
             return left - right
+        if isinstance(op, cst.LeftShift) and 0 <= right < 64:
+            return left << right
+        if isinstance(op, cst.RightShift) and 0 <= right < 64:
+            return left >> right
     return None
 
 

@@ -51,10 +51,11 @@ INDICATORS: tuple[Indicator, ...] = (
     _i("messenger", "slack-webhook", r"hooks\.slack\.com/services/"),
     _i("catcher", "request-catcher",
        r"webhook\.site|pipedream\.net|oastify\.com|burpcollaborator\.net|interact\.sh|"
-       r"\boast\.(?:fun|me|pro|site|online|live)\b|ngrok(?:-free)?\.(?:io|app)|requestbin|"
-       r"canarytokens|dnslog\.cn|ceye\.io|beeceptor|requestcatcher\.com|\.loca\.lt\b|"
-       r"trycloudflare\.com|\.repl\.co\b|herokuapp\.com|\.m\.pipedream|bind9\.|"
-       r"eo[0-9a-z]{10,}\.m\.pipedream|\.oast\.|xss\.ht|requestrepo\.com"),
+       r"\boast\.(?:fun|me|pro|site|online|live)\b|requestbin|canarytokens|dnslog\.cn|"
+       r"ceye\.io|beeceptor|requestcatcher\.com|\.oast\.|xss\.ht|requestrepo\.com"),
+    _i("tunnel", "tunnel-or-free-host",
+       r"ngrok(?:-free)?\.(?:io|app)|\.loca\.lt\b|trycloudflare\.com|\.repl\.co\b|"
+       r"herokuapp\.com|serveo\.net|\.glitch\.me\b"),
     _i("paste", "paste-or-file-host",
        r"pastebin\.com/raw|paste\.ee/r|hastebin|transfer\.sh|anonfiles|cdn\.discordapp\.com/"
        r"attachments|rentry\.co|0x0\.st|file\.io\b|paste\.bingner|gofile\.io|filebin"),

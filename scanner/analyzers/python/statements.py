@@ -9,6 +9,7 @@ statements are kept because they are short and carry aliases, constants and call
 from __future__ import annotations
 
 import ast
+import unicodedata
 import warnings
 
 from .tokens import STRONG
@@ -32,6 +33,8 @@ def reduce_source(text: str) -> tuple[str, int]:
         start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
         end = (node.end_lineno or node.lineno)
         segment = "".join(lines[start:end])
+        if not segment.isascii():
+            segment = unicodedata.normalize("NFKC", segment)
         if not STRONG.search(segment.encode("utf-8", "ignore")):
             for index in range(start, min(end, len(lines))):
                 keep[index] = False

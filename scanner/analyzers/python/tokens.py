@@ -22,10 +22,11 @@ DECODE_T = re.compile(rb"b(?:64|32|85|16)decode|a85decode|decodebytes|unhexlify|
                       rb"zlib\.decompress|marshal\.loads?|codecs\.decode|rot.?13|\bchr\s*\(|"
                       rb"\.decrypt\(|pickle\.loads|\[::-1\]")
 SPAWN_T = re.compile(rb"os\.system|os\.popen|Popen\s*\(|subprocess\.(?:run|call|check_|get)|"
+                     rb"(?<![\w.])system\s*\(|"
                      rb"startfile|os\.exec[lv]|os\.spawn|pty\.spawn|ShellExecute")
 NET_T = re.compile(rb"requests\.|urlopen|urlretrieve|http\.client|httplib|socket\.socket|"
                    rb"httpx|aiohttp|urllib3|smtplib|create_connection|gethostbyname|sendto|"
-                   rb"dns\.resolver")
+                   rb"dns\.resolver|\bcurl\b|\bwget\b|powershell|Invoke-WebRequest")
 SRC_T = re.compile(rb"environ|gethostname|getuser|getlogin|getcwd|\.ssh|\.aws|\.kube|"
                    rb"\.docker|\.netrc|\.pgpass|/etc/passwd|\.git-credentials|wallet|"
                    rb"Login Data|Local State|leveldb|uname|getnode|ipinfo|ipify", re.IGNORECASE)
@@ -45,6 +46,9 @@ IND_T = re.compile(
     rb"(?m:=\s*(?:exec|eval|__builtins__)\s*$)|"
     rb"(?:b64decode|b32decode|b85decode|unhexlify)\(\s*b?['\"][A-Za-z0-9+/=]{40,}",
     re.IGNORECASE)
+MATH_LETTERS = re.compile("[\U0001D400-\U0001D7FF\uFF21-\uFF5A]{2,}")
+OBFUSCATOR_MARKS = re.compile(r"BlankOBF|Obfuscated (?:with|by)|pyobfuscate|Hyperion|"
+                              r"Kramer|Specter|Pyarmor|__pyarmor__|pytransform", re.IGNORECASE)
 EXCEPT_PASS = re.compile(rb"except\s*(?:Exception\s*)?:\s*(?:\n\s*)?pass")
 MODULE_LEVEL = re.compile(
     rb"(?m)^(?!import\b|from\b|def\b|class\b|@|#|\s)[^\n]*(?:requests\.|urlopen|"
@@ -57,10 +61,18 @@ STRONG = re.compile(b"|".join(p.pattern for p in (EXEC_T, DECODE_T, SPAWN_T, NET
                     re.IGNORECASE)
 
 
+SMALL_FILE = 8 * 1024
+
+
 def needs_tree(data: bytes) -> bool:
     """The pre-pass: whether any behaviour worth a syntax tree may be in this source."""
+    # Identifiers may be written in look-alike letters (𝗿𝗲𝙦𝘂𝙚𝘀𝘁𝘀); Python reads them NFKC.
+    if not data.isascii() and MATH_LETTERS.search(data.decode("utf-8", "ignore")):
+        return True
     if IND_T.search(data) or MODULE_LEVEL.search(data):
         return True
+    if len(data) <= SMALL_FILE and (STRONG.search(data) or SRC_T.search(data)):
+        return True  # small files are cheap to parse; most malware modules are small
     exec_ = EXEC_T.search(data) is not None
     decode = DECODE_T.search(data) is not None
     spawn = SPAWN_T.search(data) is not None

@@ -10,6 +10,8 @@ hits record their scope and :mod:`.reach` maps scopes to contexts afterwards.
 from __future__ import annotations
 
 import builtins
+import re
+import unicodedata
 
 import libcst as cst
 from libcst.metadata import PositionProvider
@@ -89,6 +91,7 @@ class Walker(cst.CSTVisitor):
             self.facts.payloads.append(Payload(data, chain, line, self.scope))
 
     def _lookup(self, table: dict, name: str):
+        name = ident(name)
         for scope in reversed(self.scopes):
             mapping = table.get(scope)
             if mapping and name in mapping:
@@ -96,7 +99,7 @@ class Walker(cst.CSTVisitor):
         return None
 
     def _store(self, table: dict, name: str, value) -> None:
-        table.setdefault(self.scope, {})[name] = value
+        table.setdefault(self.scope, {})[ident(name)] = value
 
     def constant(self, name: str):
         return self._lookup(self.constants, name)
@@ -106,7 +109,7 @@ class Walker(cst.CSTVisitor):
         if depth > 25:
             return None
         if isinstance(node, cst.Name):
-            value = node.value
+            value = ident(node.value)
             alias = self._lookup(self.aliases, value)
             if alias:
                 return alias
@@ -120,10 +123,14 @@ class Walker(cst.CSTVisitor):
             return None
         if isinstance(node, cst.Attribute):
             base = self.qualname(node.value, depth + 1)
-            return f"{base}.{node.attr.value}" if base else None
+            return f"{base}.{ident(node.attr.value)}" if base else None
         if isinstance(node, cst.Call):
             func = self.qualname(node.func, depth + 1)
             args = [a for a in node.args if not a.keyword]
+            if func in ("builtins.eval", "builtins.exec") and args:
+                named = self._evaluated_name(args[0].value)
+                if named:
+                    return named
             if func in IMPORTERS and args:
                 module = fold(args[0].value, self.fold_env)
                 if not isinstance(module, str):
@@ -145,6 +152,25 @@ class Walker(cst.CSTVisitor):
                 key = fold(index.value, self.fold_env)
                 if isinstance(key, str):
                     return key if base == "sys.modules" else f"builtins.{key}"
+        return None
+
+    def _evaluated_name(self, node: cst.BaseExpression) -> str | None:
+        """``eval('eval')``, ``eval(compile("__import__('base64')", ...))``: obfuscators fetch
+        builtins and modules by evaluating their names."""
+        text = fold(node, self.fold_env)
+        if text is None and isinstance(node, cst.Call) and node.args and \
+                self.qualname(node.func) == "builtins.compile":
+            text = fold(node.args[0].value, self.fold_env)
+        if not isinstance(text, str) or len(text) > 200:
+            return None
+        text = text.strip()
+        imported = _IMPORT_EXPR.fullmatch(text)
+        if imported:
+            self.facts.imports.add(imported.group(1))
+            return _module_alias(imported.group(1))
+        head = text.split(".")[0]
+        if _DOTTED.fullmatch(text) and head in BUILTIN_NAMES:
+            return f"builtins.{text}"
         return None
 
     def hidden_route(self, func: cst.BaseExpression) -> bool:
@@ -274,6 +300,8 @@ class Walker(cst.CSTVisitor):
                     isinstance(index.step, cst.UnaryOperation):
                 return inner + ("reverse",)
             return inner
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitXor):
+            return ("xor",)
         if not isinstance(node, cst.Call):
             if isinstance(node, (cst.BinaryOperation, cst.Await, cst.Arg)):
                 for child in _children(node):
@@ -430,6 +458,9 @@ class Walker(cst.CSTVisitor):
         labels = (self._lookup(self.taint, name) or frozenset()) | self.describe(node.value)
         if labels:
             self._store(self.taint, name, labels)
+        chain = self.chain_of(node.value)
+        if chain and chain != self._lookup(self.chains, name):
+            self._store(self.chains, name, chain)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and isinstance(node.asname.name, cst.Name):
@@ -499,6 +530,15 @@ class Walker(cst.CSTVisitor):
             return
 
 
+def ident(name: str) -> str:
+    """Identifiers as Python sees them: NFKC-normalised (𝗿𝗲𝙦𝘂𝙚𝘀𝘁𝘀 is ``requests``)."""
+    return name if name.isascii() else unicodedata.normalize("NFKC", name)
+
+
+_IMPORT_EXPR = re.compile(r"__import__\(\s*['\"]([\w.]+)['\"]\s*\)")
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
 def _is_silent(handler: cst.ExceptHandler) -> bool:
     if handler.type is not None and not (isinstance(handler.type, cst.Name) and
                                          handler.type.value in ("Exception", "BaseException")):
@@ -536,9 +576,9 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
 
 def _dotted(node) -> str:
     if isinstance(node, cst.Name):
-        return node.value
+        return ident(node.value)
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{_dotted(node.value)}.{ident(node.attr.value)}"
     return ""
 
 
