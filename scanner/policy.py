@@ -166,8 +166,14 @@ def _thresholds(table: dict, source: str) -> Thresholds:
     if unknown:
         raise PolicyError(f"{source}: unknown threshold(s) {', '.join(sorted(unknown))}; "
                           f"expected {', '.join(sorted(_THRESHOLD_KEYS))}")
-    values = {}
+    values: dict = {}
+    defaults = Thresholds()
     for key, value in table.items():
+        if isinstance(getattr(defaults, key), bool):
+            if not isinstance(value, bool):
+                raise PolicyError(f"{source}: thresholds.{key} must be true or false")
+            values[key] = value
+            continue
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
             raise PolicyError(f"{source}: thresholds.{key} must be a number from 0 to 100")
         values[key] = float(value)

@@ -62,7 +62,8 @@ RUNTIME_CO_OCCURRENCE_FACTOR = 0.6
 CODE_CONTEXT_ORDER = {Context.STARTUP: 0, Context.INSTALL: 1, Context.IMPORT: 2,
                       Context.RUNTIME: 3}
 VOLUME_SHARE = 0.15  # share of each next distinct signal added to the strongest one
-CORROBORATION_POINTS = 25.0  # an independent signal this strong lets one finding be malicious
+MALWARE_ONLY = frozenset({"drop-site", "disguised", "miner", "shell", "unreviewable"})
+CORROBORATION_POINTS = 30.0  # an independent signal this strong lets one finding be malicious
 # Command-jacking: a shadowing console script plus any of these capabilities decides suspicious.
 COMMAND_HIJACK_POINTS = 40.0
 HIJACK_ACCOMPLICES = frozenset({"network", "secret", "exec", "persistence"})
@@ -202,6 +203,9 @@ class Thresholds:
         link: 0.7 lets medium/medium and stronger findings link, never low-severity ones.
     min_single_link: an analyser's flow finding, or a single finding in a function body, forms
         a chain on its own only at this quality or above (high severity, medium+ confidence).
+    runtime_only_suspicious: when no signal worth ``suspicious`` runs at start-up, install or
+        import (everything sits in function bodies), the verdict is at most suspicious: SDKs
+        send tokens to their APIs and test helpers download tools inside functions too.
     """
 
     suspicious: float = 30.0
@@ -210,6 +214,7 @@ class Thresholds:
     metadata_boost_cap: float = 20.0
     min_link_weight: float = 0.7
     min_single_link: float = 0.85
+    runtime_only_suspicious: bool = True
 
 
 def weight(finding: Finding) -> float:
@@ -376,21 +381,31 @@ def chain_finding(match: ChainMatch) -> Finding:
                    " + ".join(f.rule for f in match.links)[:200])
 
 
+def _inferred_flow(finding: Finding) -> bool:
+    """An analyser's flow finding below full severity and confidence (often co-occurrence of a
+    source and a sink in different functions): a lead, not proof."""
+    return "flow" in words(finding) and _link_quality(finding) < 1.0
+
+
 def _corroborated(total: float, best: tuple, signals: list[tuple],
                   thresholds: Thresholds) -> float:
-    """One finding alone in a function body (code that runs only when called) is not enough
-    for malicious: it needs an independent second signal, another chain or rule sharing no rule
-    with it, worth ``CORROBORATION_POINTS``. Code that runs at start-up, install or import
-    (or a container-level finding) needs no second witness."""
+    """One finding alone in a function body (code that runs only when called), or one flow
+    inferred at import with less than full severity and confidence, is not enough for
+    malicious: it needs an independent second signal, another chain or rule sharing no rule
+    with it and not itself an inferred flow, worth ``CORROBORATION_POINTS``. Other code that runs
+    at start-up, install or import (or a container-level finding) needs no second witness."""
     points, kind, links, _match = best
     if total < thresholds.malicious or len(set(links)) > 1:
         return total
-    if not all(f.context in (Context.RUNTIME, Context.DATA) for f in links):
+    (finding,) = set(links)
+    if finding.context not in (Context.RUNTIME, Context.DATA) and not (
+            _inferred_flow(finding) and finding.context is Context.IMPORT):
         return total
     rules = {f.rule for f in links}
     for other_points, other_kind, other_links, _m in signals[1:]:
         if (other_points >= CORROBORATION_POINTS and other_kind != kind
-                and not {f.rule for f in other_links} & rules):
+                and not {f.rule for f in other_links} & rules
+                and not all(_inferred_flow(f) for f in other_links)):
             return total
     return min(total, thresholds.malicious - 0.1)
 
@@ -473,6 +488,16 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
                 break
         total += min(thresholds.volume_cap, extra)
         total = _corroborated(total, best, signals, thresholds)
+        if thresholds.runtime_only_suspicious and total >= thresholds.malicious and not any(
+                points >= thresholds.suspicious and (
+                    any(f.context not in (Context.RUNTIME, Context.DATA) for f in links)
+                    or any(capabilities(f) & MALWARE_ONLY for f in links))
+                for points, _kind, links, _m in signals):
+            # Everything that points at malice sits in function bodies: code that runs only
+            # when called, where SDKs also send tokens and download tools. Suspicious at most,
+            # unless something benign packages do not carry (a webhook or paste drop site, a
+            # disguised binary, a miner, a reverse shell) backs it up.
+            total = thresholds.malicious - 0.1
         decided = list(best[2])
         if best[3] is not None:
             decided.insert(0, chain_finding(best[3]))

@@ -166,9 +166,22 @@ def test_one_runtime_finding_needs_a_second_witness_for_malicious():
     same_rule_elsewhere = f("python.flow.secret-to-network", "exfiltration", S.HIGH, C.HIGH,
                             X.RUNTIME, "pkg/other.py", 3)
     assert score([flow, same_rule_elsewhere]).level is VerdictLevel.SUSPICIOUS
-    webhook = f("python.network.messenger", "exfiltration", S.HIGH, C.HIGH, X.RUNTIME,
+    webhook = f("python.network.messenger", "exfiltration", S.HIGH, C.HIGH, X.IMPORT,
                 "pkg/cloud.py", 80)
     assert score([flow, webhook]).level is VerdictLevel.MALICIOUS
+
+
+def test_evidence_only_in_function_bodies_is_suspicious_at_most():
+    # Two strong runtime flows in different files (an SDK sending its API token, a test helper
+    # that downloads a tool): neither runs on import or install.
+    token = f("python.flow.secret-to-network", "exfiltration", S.HIGH, C.HIGH, X.RUNTIME,
+              "pkg/api.py", 10)
+    tool = f("python.flow.download-execute", "execution", S.HIGH, C.HIGH, X.RUNTIME,
+             "pkg/tools.py", 20)
+    verdict = score([token, tool])
+    assert verdict.level is VerdictLevel.SUSPICIOUS
+    assert score([token, tool], Thresholds(runtime_only_suspicious=False)).level \
+        is VerdictLevel.MALICIOUS
 
 
 def test_test_modules_count_as_runtime():

@@ -199,8 +199,24 @@ class CallWalker(Walker):
             self.mark_network_in_try()
         elif method in ("write_bytes", "write_text"):
             self._write_path(node, func.value)
+            self._written_code(node)
+        elif method in ("write", "writelines"):
+            self._written_code(node)
         elif method == "decrypt" and node.args:
             self._decode(node)
+
+    def _written_code(self, node: cst.Call) -> None:
+        """Python source written to a file is a dropper's next stage: analyse it as code."""
+        from .tokens import needs_tree
+
+        if not node.args:
+            return
+        value = fold(node.args[0].value, self.fold_env)
+        if not isinstance(value, (str, bytes)) or len(value) < 16:
+            return
+        raw = decoders.as_bytes(value)
+        if decoders.looks_like_code(raw) and needs_tree(raw):
+            self.payload(value, ("written to a file",), self.line(node))
 
     def _exec(self, node: cst.Call, name: str) -> None:
         line = self.line(node)

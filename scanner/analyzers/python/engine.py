@@ -208,7 +208,11 @@ class Engine:
             inner = self.analyse(raw, vpath, inner_role, chain=full_chain, depth=depth + 1)
             result.findings += inner.findings
             result.derived += inner.derived
-            if not any(f.severity >= Severity.MEDIUM for f in inner.findings):
+            imports = {m.split(".")[0] for m in (inner.facts.imports if inner.facts else ())}
+            if not any(f.severity >= Severity.MEDIUM for f in inner.findings) and \
+                    imports <= sys.stdlib_module_names:
+                # Harmless only if it stays in the standard library: a child interpreter
+                # importing the package's own modules is how payloads get a detached process.
                 clean_lines.add(payload.line)
             if inner.findings:
                 worst = max(inner.findings, key=lambda f: (emit.rank(f), f.path == vpath))

@@ -130,6 +130,7 @@ BUILD_TOOLS = frozenset({
     "./configure", "sh", "bash", "xcrun", "ar", "ld", "lipo", "install_name_tool", "patchelf",
     "rustc", "cargo", "go", "npm", "yarn", "node", "qmake", "protoc", "python", "python3",
     "mvn", "javac", "uname", "sysctl", "ldconfig", "lsb_release", "nproc", "which",
+    "nvidia-smi", "sw_vers", "xcode-select", "where", "getconf",
 })
 STDLIB_COMMON = frozenset({
     "os", "sys", "site", "importlib", "types", "warnings", "re", "io", "encodings", "codecs",

@@ -131,7 +131,7 @@ RULES: tuple[Rule, ...] = (
                    "        return pickle.load(f)\n"),)),
     Rule("python.process.spawn", "process", L, CH,
          "a process is started when the package installs or is imported",
-         strong=(M, CH), threats=(2, 4),
+         strong=(M, CH), by_context={IMPORT: (H, CM), STARTUP: (H, CM)}, threats=(2, 4),
          invalid=(_x("import subprocess\nsubprocess.Popen(['/tmp/.x/agent'])\n"),
                   _x("import os\nos.system('whoami')\n", "setup.py")),
          valid=(_x("import subprocess\nfrom setuptools.command.build_ext import build_ext\n"
@@ -157,7 +157,7 @@ RULES: tuple[Rule, ...] = (
                    ", start_new_session=True)\n"),)),
     Rule("python.process.python-c", "execution", M, CM,
          "a new interpreter is started with code on its command line (sys.executable -c); "
-         "the code is analysed too", strong=(H, CM), threats=(1, 2), quiet_at_runtime=True,
+         "the code is analysed too", strong=(H, CH), threats=(1, 2), quiet_at_runtime=True,
          invalid=(_x("import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', "
                      "'import os; print(1)'])\n"),),
          valid=(_x("import subprocess, sys\ndef probe():\n    return subprocess.run("
