@@ -281,8 +281,8 @@ _PSEUDO = frozenset({"install", "startup"})
 
 
 def _match(rule: ChainRule, caps_of: list[tuple[Finding, frozenset[str]]],
-           thresholds: Thresholds) -> ChainMatch | None:
-    """The best way ``rule`` is met in one scope, or None.
+           thresholds: Thresholds) -> list[ChainMatch]:
+    """The best way ``rule`` is met in one scope (as a list: empty or one match).
 
     An analyser's flow finding (``*.flow.*``, naming two capabilities) forms the chain alone
     when it is strong, and is never used as a partial link: a weak flow plus its own parts
@@ -290,7 +290,7 @@ def _match(rule: ChainRule, caps_of: list[tuple[Finding, frozenset[str]]],
     """
     real = [slot for slot in rule.needs if not slot <= _PSEUDO]
     if not real:
-        return None
+        return []
     composite = {f for f, caps in caps_of if "flow" in words(f)
                  and sum(bool(caps & slot) for slot in real) >= 2}
     options: list[ChainMatch] = []
@@ -323,7 +323,8 @@ def _match(rule: ChainRule, caps_of: list[tuple[Finding, frozenset[str]]],
             options.append(_chain(rule, links, behaviour))
     options = [m for m in options if rule.contexts is None
                or any(f.context in rule.contexts for f in m.links)]
-    return max(options, key=lambda m: m.points, default=None)
+    # One match per rule and scope: separate weak findings must not witness a flow they restate.
+    return [max(options, key=lambda m: m.points)] if options else []
 
 
 def _chain(rule: ChainRule, links: list[Finding], behaviour: list[Finding]) -> ChainMatch:
@@ -359,13 +360,11 @@ def find_chains(findings: Iterable[Finding], thresholds: Thresholds) -> list[Cha
                   for item in items]
     for members in scopes.values():
         for rule in CHAINS:
-            m = None if rule.artifact_wide else _match(rule, members, thresholds)
-            if m is not None:
-                matches.append(m)
+            if not rule.artifact_wide:
+                matches += _match(rule, members, thresholds)
     for rule in CHAINS:
-        m = _match(rule, everything, thresholds) if rule.artifact_wide else None
-        if m is not None:
-            matches.append(m)
+        if rule.artifact_wide:
+            matches += _match(rule, everything, thresholds)
     matches.sort(key=lambda m: m.points, reverse=True)
     return matches
 
@@ -391,10 +390,10 @@ def _corroborated(total: float, best: tuple, signals: list[tuple],
                   thresholds: Thresholds) -> float:
     """One finding alone in a function body (code that runs only when called), or one flow
     inferred at import with less than full severity and confidence, is not enough for
-    malicious: it needs an independent second signal, another chain or rule sharing no rule
-    with it and not itself an inferred flow, worth ``CORROBORATION_POINTS``. Other code that runs
+    malicious: it needs an independent second signal, a chain or rule sharing no rule with it
+    and not itself an inferred flow, worth ``CORROBORATION_POINTS``. Other code that runs
     at start-up, install or import (or a container-level finding) needs no second witness."""
-    points, kind, links, _match = best
+    _points, _kind, links, _match = best
     if total < thresholds.malicious or len(set(links)) > 1:
         return total
     (finding,) = set(links)
@@ -402,8 +401,8 @@ def _corroborated(total: float, best: tuple, signals: list[tuple],
             _inferred_flow(finding) and finding.context is Context.IMPORT):
         return total
     rules = {f.rule for f in links}
-    for other_points, other_kind, other_links, _m in signals[1:]:
-        if (other_points >= CORROBORATION_POINTS and other_kind != kind
+    for other_points, _other_kind, other_links, _m in signals[1:]:
+        if (other_points >= CORROBORATION_POINTS
                 and not {f.rule for f in other_links} & rules
                 and not all(_inferred_flow(f) for f in other_links)):
             return total

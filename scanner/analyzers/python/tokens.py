@@ -47,8 +47,9 @@ IND_T = re.compile(
     rb"(?:b64decode|b32decode|b85decode|unhexlify)\(\s*b?['\"][A-Za-z0-9+/=]{40,}",
     re.IGNORECASE)
 MATH_LETTERS = re.compile("[\U0001D400-\U0001D7FF\uFF21-\uFF5A]{2,}")
-OBFUSCATOR_MARKS = re.compile(r"BlankOBF|Obfuscated (?:with|by)|pyobfuscate|Hyperion|"
-                              r"Kramer|Specter|Pyarmor|__pyarmor__|pytransform", re.IGNORECASE)
+# Marks obfuscators leave in comments or code; exact spellings, so ordinary words stay quiet.
+OBFUSCATOR_MARKS = re.compile(r"BlankOBF|Blank-c/|Obfuscated (?:with|by) |pyobfuscate\.com|"
+                              r"PyObfuscate|Pyarmor|PyArmor|__pyarmor__|pytransform")
 EXCEPT_PASS = re.compile(rb"except\s*(?:Exception\s*)?:\s*(?:\n\s*)?pass")
 MODULE_LEVEL = re.compile(
     rb"(?m)^(?!import\b|from\b|def\b|class\b|@|#|\s)[^\n]*(?:requests\.|urlopen|"

