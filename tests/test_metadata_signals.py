@@ -71,3 +71,11 @@ def test_typosquat_name_is_reported_on_real_artifact():
     hit = [f for f in result.findings if f.rule == "metadata.name.typosquat"]
     assert hit and "urllib3" in hit[0].message
     assert result.verdict.level is VerdictLevel.CLEAN
+
+
+@pytest.mark.parametrize("major, absurd", [(99, True), (999, True), (9999, True), (98, False),
+                                           (2026, False), (20240101, False)])
+def test_calendar_versions_are_not_absurd(major, absurd):
+    from scanner.analyzers.metadata_signals import is_absurd
+
+    assert is_absurd(major) is absurd

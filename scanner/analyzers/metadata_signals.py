@@ -138,6 +138,12 @@ def squat_target(name: str) -> tuple[str, str] | None:
     return None
 
 
+def is_absurd(major: int) -> bool:
+    """99 and above, except calendar versions (2026.8.0, 20240101.1)."""
+    calendar = 1970 <= major <= 2100 or 19700101 <= major <= 21001231
+    return major >= ABSURD_MAJOR and not calendar
+
+
 def _finding(rule: str, severity: Severity, confidence: Confidence, message: str,
              evidence: str, path: str | None = None) -> Finding:
     return Finding(rule, "metadata", severity, confidence, Context.CONTAINER, message, path,
@@ -207,7 +213,7 @@ def analyze(view: ArtifactView):
             version = Version(version_text)
         except InvalidVersion:
             version = None
-        if version is not None and version.major >= ABSURD_MAJOR:
+        if version is not None and is_absurd(version.major):
             findings.append(_finding(
                 "metadata.version.absurd", Severity.LOW, Confidence.HIGH,
                 "absurdly high version, the shape of dependency-confusion probes that outrank an "

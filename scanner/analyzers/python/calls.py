@@ -12,6 +12,7 @@ from .indicators import labels_in
 from .walker import Walker
 
 _OBFUSCATOR_RUNTIME = re.compile(r"pyarmor|pytransform")
+_CALLBACK_RUNNERS = names.THREAD | names.ATEXIT | {"builtins.map", "builtins.filter"}
 _EXEC_BITS = re.compile(r"\bS_IX(?:USR|GRP|OTH)\b|\bS_IEXEC\b")
 _DETACH_FLAGS = ("DETACHED_PROCESS", "CREATE_NO_WINDOW", "CREATE_NEW_PROCESS_GROUP",
                  "CREATE_BREAKAWAY_FROM_JOB")
@@ -171,7 +172,12 @@ class CallWalker(Walker):
             elif isinstance(base, cst.Call) and isinstance(base.func, cst.Name):
                 self.facts.edge(self.scope, f"{base.func.value}.__init__")
                 self.facts.edge(self.scope, f"{base.func.value}.{func.attr.value}")
-        for arg in node.args:  # callbacks: Thread(target=f), atexit.register(f), map(f, ...)
+        # Callbacks count as calls only where the callee really runs them now or soon
+        # (threads, atexit, map/filter); registering a function is not calling it.
+        runner = self.qualname(func) in _CALLBACK_RUNNERS
+        for arg in node.args:
+            if not runner and not (arg.keyword and arg.keyword.value == "target"):
+                continue
             value = arg.value
             if isinstance(value, cst.Name):
                 self.facts.edge(self.scope, value.value)

@@ -131,7 +131,7 @@ RULES: tuple[Rule, ...] = (
                    "        return pickle.load(f)\n"),)),
     Rule("python.process.spawn", "process", L, CH,
          "a process is started when the package installs or is imported",
-         strong=(M, CH), by_context={IMPORT: (H, CM), STARTUP: (H, CM)}, threats=(2, 4),
+         strong=(M, CH), by_context={STARTUP: (H, CM)}, threats=(2, 4),
          invalid=(_x("import subprocess\nsubprocess.Popen(['/tmp/.x/agent'])\n"),
                   _x("import os\nos.system('whoami')\n", "setup.py")),
          valid=(_x("import subprocess\nfrom setuptools.command.build_ext import build_ext\n"

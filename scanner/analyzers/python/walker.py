@@ -555,6 +555,8 @@ def _is_silent(handler: cst.ExceptHandler) -> bool:
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _is_main_guard(test.left) or _is_main_guard(test.right)
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return False
     left, right = test.left, test.comparisons[0].comparator
