@@ -144,6 +144,15 @@ def _scan_opened(opened: OpenedArtifact, options: ScanOptions, target: str,
     # Chains the scorer recognised are explained by synthetic score.* findings: report them too.
     unique += [r for r in verdict.reasons if r.rule.startswith("score.") and r not in unique]
     info = _info(opened, kind, metadata.name, metadata.version)
+    if verdict.level is VerdictLevel.SUSPICIOUS and any(
+            f.rule == "container.no-central-directory" and f.path is None for f in unique):
+        # No installer can open it, and what could be recovered shows nothing malicious: the
+        # honest answer is that it could not be analysed (and a gate must fail closed on it).
+        reason = ("not a readable zip archive: no usable central directory (truncated or "
+                  "broken); the members recovered from local headers show nothing malicious")
+        return ScanResult(target, info, Verdict(VerdictLevel.ERROR, verdict.score,
+                                                verdict.reasons), tuple(unique), reason,
+                          _elapsed(started))
     return ScanResult(target, info, verdict, tuple(unique), None, _elapsed(started))
 
 

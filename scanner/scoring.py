@@ -68,6 +68,9 @@ CORROBORATION_POINTS = 30.0  # an independent signal this strong lets one findin
 COMMAND_HIJACK_POINTS = 40.0
 HIJACK_ACCOMPLICES = frozenset({"network", "secret", "exec", "persistence"})
 INCOMPLETE_PREFIXES = ("limits.", "scanner.")
+# Content that could not be read to its end: what was not read cannot be called clean.
+INCOMPLETE_RULES = frozenset({"container.truncated", "container.corrupt-member",
+                              "container.corrupt", "container.no-central-directory"})
 METADATA_CATEGORIES = frozenset({"metadata"})
 
 # Capabilities, recognised from the words of a finding's rule id and category. Words, not
@@ -527,8 +530,8 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
         level = VerdictLevel.MALICIOUS
     elif total >= thresholds.suspicious:
         level = VerdictLevel.SUSPICIOUS
-    incomplete = [f for f in ranked if f.rule.startswith(INCOMPLETE_PREFIXES)
-                  and f.severity >= Severity.MEDIUM]
+    incomplete = [f for f in ranked if f.severity >= Severity.MEDIUM and (
+        f.rule.startswith(INCOMPLETE_PREFIXES) or f.rule in INCOMPLETE_RULES)]
     if level is VerdictLevel.CLEAN and incomplete:
         level = VerdictLevel.SUSPICIOUS
         total = max(total, thresholds.suspicious)

@@ -77,11 +77,21 @@ def test_timeout_stops_a_stuck_analyzer():
 
 
 def test_unreadable_input_is_an_error_verdict_with_reason():
+    garbage = b"\x1f\x8b\x08\x00" + bytes(range(256)) * 4  # a gzip header, then noise
+    result = scan(garbage, _options(Analyzer("c", on_artifact=container_analyzer.analyze)),
+                  filename="demo-1.0.tar.gz")
+    assert result.verdict.level is VerdictLevel.ERROR
+    assert result.error and "tar" in result.error
+    assert result.artifact.name == "demo" and result.artifact.version == "1.0"
+
+
+def test_truncated_wheel_is_never_clean():
+    # Half a wheel: members are salvaged from local headers, but the rest was never read.
     result = scan(WHEEL[: len(WHEEL) // 2], _options(Analyzer("c", on_artifact=container_analyzer
                                                                .analyze)), filename=FILENAME)
     assert result.verdict.level is VerdictLevel.ERROR
-    assert result.error and "zip" in result.error
-    assert result.artifact.name == "demo" and result.artifact.version == "1.0"
+    assert "central directory" in result.error
+    assert any(f.rule == "container.no-central-directory" for f in result.findings)
 
 
 def test_empty_file_is_an_error(tmp_path):
@@ -103,3 +113,10 @@ def test_timeout_keeps_findings_made_before_it():
                                   limits=Limits(timeout_s=1.0)), filename=FILENAME)
     rules = {f.rule for f in result.findings}
     assert {"test.early", "limits.timeout"} <= rules
+
+
+def test_package_name_over_non_archive_content_is_an_error():
+    # pip would refuse such a file; calling it a clean lone file would hide that.
+    result = scan(b"print('not a wheel')\n", filename=FILENAME)
+    assert result.verdict.level is VerdictLevel.ERROR
+    assert result.error and "not an archive" in result.error

@@ -197,6 +197,10 @@ def _identify(filename: str, size: int, digest: str, fp, limits: Limits, *,
             container = "zip"
         elif fmt in (detect.ZSTD, detect.SEVENZIP, detect.RAR):
             raise UnreadableArtifact(f"unsupported archive format: {fmt}")
+        elif detect.extension(filename) in _PACKAGE_EXTENSIONS:
+            # Installers would refuse it; scanning it as a lone file would call it clean.
+            raise UnreadableArtifact(f"named {detect.extension(filename)} but the content is "
+                                     f"not an archive ({fmt or 'unrecognised bytes'})")
         else:
             container = "file"
     promised = detect.contradiction(filename, {"zip": detect.ZIP, "tar": fmt}.get(container, fmt))
@@ -206,6 +210,11 @@ def _identify(filename: str, size: int, digest: str, fp, limits: Limits, *,
             "may treat it differently", None, escape(filename), Severity.LOW))
     return OpenedArtifact(filename, size, digest, container, limits, _path=path, _data=data,
                           anomalies=anomalies)
+
+
+# Names that promise a package archive (wheel, egg, sdist).
+_PACKAGE_EXTENSIONS = frozenset({".whl", ".egg", ".zip", ".tar.gz", ".tgz", ".tar.bz2",
+                                 ".tar.xz", ".tar"})
 
 
 def _is_zip(fp) -> bool:
@@ -387,8 +396,8 @@ def _salvage_zip(blob: bytes, prefix: str, depth: int, budget: Budget, anomalies
                  where_path: str | None, reason: str) -> Iterator[Entry]:
     """Members of a zip without a usable central directory, read from the local headers."""
     anomalies.append(Anomaly(
-        "container.truncated", "zip has no readable central directory (truncated or broken); "
-        "members were recovered from their local headers, as streaming unzippers would",
+        "container.no-central-directory", "zip has no readable central directory (truncated or "
+        "broken); members were recovered from their local headers, as streaming unzippers would",
         where_path, escape(reason), Severity.MEDIUM))
     seen: set[str] = set()
     for found in zipsalvage.local_members(blob, budget.limits.max_members + 1):

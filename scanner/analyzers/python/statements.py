@@ -12,7 +12,7 @@ import ast
 import unicodedata
 import warnings
 
-from .tokens import STRONG
+from .tokens import STRONG_FOLDED
 
 BIG_FILE = 16 * 1024
 
@@ -35,7 +35,7 @@ def reduce_source(text: str) -> tuple[str, int]:
         segment = "".join(lines[start:end])
         if not segment.isascii():
             segment = unicodedata.normalize("NFKC", segment)
-        if not STRONG.search(segment.encode("utf-8", "ignore")):
+        if not STRONG_FOLDED.search(segment.encode("utf-8", "ignore").lower()):
             for index in range(start, min(end, len(lines))):
                 keep[index] = False
     out = []

@@ -65,14 +65,70 @@ STRONG = re.compile(b"|".join(p.pattern for p in (EXEC_T, DECODE_T, SPAWN_T, NET
 SMALL_FILE = 8 * 1024
 
 
+def _split_alternatives(pattern: bytes) -> list[bytes]:
+    """The top-level ``|`` branches of a regular expression."""
+    parts: list[bytes] = []
+    depth, in_class, escaped, start = 0, False, False, 0
+    for i, ch in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif ch == 0x5C:  # backslash
+            escaped = True
+        elif in_class:
+            in_class = ch != 0x5D  # ]
+        elif ch == 0x5B:  # [
+            in_class = True
+        elif ch == 0x28:  # (
+            depth += 1
+        elif ch == 0x29:  # )
+            depth -= 1
+        elif ch == 0x7C and depth == 0:  # |
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _lower_literals(pattern: bytes) -> bytes:
+    """Lower-case a pattern's letters but not its escapes (``\\S`` stays ``\\S``)."""
+    out = bytearray()
+    escaped = False
+    for ch in pattern:
+        out.append(ch + 32 if not escaped and 65 <= ch <= 90 else ch)
+        escaped = not escaped and ch == 0x5C
+    return bytes(out)
+
+
+class Folded:
+    """A case-insensitive pattern run as case-sensitive branches over lower-cased bytes.
+
+    Python's ``re`` loses its literal fast paths under IGNORECASE and in long alternations;
+    split and folded, the pre-pass runs about five times faster, with the same answers.
+    """
+
+    def __init__(self, pattern: re.Pattern):
+        flags = pattern.flags & ~re.IGNORECASE
+        self.branches = tuple(re.compile(_lower_literals(branch), flags)
+                              for branch in _split_alternatives(pattern.pattern))
+
+    def search(self, lowered: bytes) -> bool:
+        return any(branch.search(lowered) for branch in self.branches)
+
+
+IND_FOLDED = Folded(IND_T)
+STRONG_FOLDED = Folded(STRONG)
+SRC_FOLDED = Folded(SRC_T)
+
+
 def needs_tree(data: bytes) -> bool:
     """The pre-pass: whether any behaviour worth a syntax tree may be in this source."""
     # Identifiers may be written in look-alike letters (𝗿𝗲𝙦𝘂𝙚𝘀𝘁𝘀); Python reads them NFKC.
     if not data.isascii() and MATH_LETTERS.search(data.decode("utf-8", "ignore")):
         return True
-    if IND_T.search(data) or MODULE_LEVEL.search(data):
+    lowered = data.lower()
+    if IND_FOLDED.search(lowered) or MODULE_LEVEL.search(data):
         return True
-    if len(data) <= SMALL_FILE and (STRONG.search(data) or SRC_T.search(data)):
+    if len(data) <= SMALL_FILE and (STRONG_FOLDED.search(lowered) or SRC_FOLDED.search(lowered)):
         return True  # small files are cheap to parse; most malware modules are small
     exec_ = EXEC_T.search(data) is not None
     decode = DECODE_T.search(data) is not None
@@ -86,7 +142,7 @@ def needs_tree(data: bytes) -> bool:
         return True
     if net and EXCEPT_PASS.search(data):
         return True
-    if (net or spawn) and SRC_T.search(data):
+    if (net or spawn) and SRC_FOLDED.search(lowered):
         return True
     return (exec_ or spawn or net) and BARE_CALL.search(data) is not None
 
