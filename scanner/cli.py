@@ -98,15 +98,7 @@ def scan(
     limits = Limits(max_total_bytes=max_total_mb * 2**20, max_member_bytes=max_member_mb * 2**20,
                     max_members=max_members, max_ratio=max_ratio, max_depth=max_depth,
                     timeout_s=timeout)
-    policy = None
-    if policy_file is not None:
-        try:
-            policy = load_policy(policy_file)
-        except PolicyError as exc:
-            _fail_usage(str(exc))
-    options = ScanOptions(limits=limits, policy=policy)
-    if policy is not None:
-        options = replace(options, thresholds=policy.thresholds)
+    options = _options_with_policy(ScanOptions(limits=limits), policy_file)
     if rule_dirs:
         try:
             options = replace(options, analyzers=scan_analyzers(tuple(map(str, rule_dirs))))
@@ -177,15 +169,7 @@ def serve(
     """Serve a scanning PEP 503/691 index in front of another index (pip/uv --index-url)."""
     from . import gate  # lazily: the server's dependencies are not needed to scan
 
-    policy = None
-    if policy_file is not None:
-        try:
-            policy = load_policy(policy_file)
-        except PolicyError as exc:
-            _fail_usage(str(exc))
-    options = ScanOptions(policy=policy)
-    if policy is not None:
-        options = replace(options, thresholds=policy.thresholds)
+    options = _options_with_policy(ScanOptions(), policy_file)
     try:
         config = gate.GateConfig(upstream=upstream, db_path=db, block_suspicious=block_suspicious,
                                  block_errors=not fail_open, cooldown_hours=cooldown_hours,
@@ -199,6 +183,17 @@ def serve(
 
 app.add_typer(bulk_app, name="bulk")
 app.add_typer(rules_app, name="rules")
+
+
+def _options_with_policy(options: ScanOptions, policy_file: Path | None) -> ScanOptions:
+    """``options`` with the site policy applied; a bad policy file is a usage error."""
+    if policy_file is None:
+        return options
+    try:
+        policy = load_policy(policy_file)
+    except PolicyError as exc:
+        _fail_usage(str(exc))
+    return replace(options, policy=policy, thresholds=policy.thresholds)
 
 
 def _fail_usage(message: str):

@@ -33,15 +33,18 @@ def is_unpacked_package(folder: Path) -> bool:
     return any(n in PACKAGE_MARKERS or n.endswith((".dist-info", ".egg-info")) for n in names)
 
 
-def _looks_like_artifact(path: Path) -> bool:
-    if path.name.lower().endswith(ARTIFACT_SUFFIXES):
-        return True
+def sniffs_as_archive(path: Path) -> bool:
+    """Whether the file's first bytes are an archive's, whatever its name."""
     try:
         with open(path, "rb") as fp:
             head = fp.read(512)
     except OSError:
         return False
     return detect.sniff(head) in detect.ARCHIVE_FORMATS
+
+
+def _looks_like_artifact(path: Path) -> bool:
+    return path.name.lower().endswith(ARTIFACT_SUFFIXES) or sniffs_as_archive(path)
 
 
 def expand_folder(folder: Path) -> list[Target]:

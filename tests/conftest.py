@@ -3,7 +3,11 @@ functions, never module-level state that one test could change for another."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +32,23 @@ def container_scan() -> Callable[..., ScanResult]:
         return scan(source, options, filename=filename)
 
     return run
+
+
+MALWARE_ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "malware" / "malware-dev.zip"
+
+
+@pytest.fixture(scope="session")
+def malware_dev(tmp_path_factory) -> Path:
+    """The real malware development set, decrypted once per session into pytest's temporary
+    folder (never the project tree). Skips when ../shared is absent."""
+    if not MALWARE_ARCHIVE.is_file():
+        pytest.skip(f"malware development set not found at {MALWARE_ARCHIVE} "
+                    "(../shared is absent)")
+    dest = tmp_path_factory.mktemp("malware")
+    if shutil.which("unzip"):
+        subprocess.run(["unzip", "-q", "-P", "infected", str(MALWARE_ARCHIVE), "-d", str(dest)],
+                       check=True, timeout=300)
+    else:
+        with zipfile.ZipFile(MALWARE_ARCHIVE) as archive:
+            archive.extractall(dest, pwd=b"infected")
+    return dest / "malware-dev"

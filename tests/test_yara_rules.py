@@ -4,9 +4,6 @@ the real malware development set."""
 from __future__ import annotations
 
 import csv
-import shutil
-import subprocess
-import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -217,23 +214,6 @@ def test_builtin_high_entropy_literal():
 
 
 # --- real malware (development set) ------------------------------------------------------
-
-ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "malware" / "malware-dev.zip"
-
-
-@pytest.fixture(scope="module")
-def malware_dev(tmp_path_factory) -> Path:
-    if not ARCHIVE.is_file():
-        pytest.skip(f"malware development set not found at {ARCHIVE} (../shared is absent)")
-    dest = tmp_path_factory.mktemp("malware")
-    if shutil.which("unzip"):
-        subprocess.run(["unzip", "-q", "-P", "infected", str(ARCHIVE), "-d", str(dest)],
-                       check=True, timeout=300)
-    else:
-        with zipfile.ZipFile(ARCHIVE) as zf:
-            zf.extractall(dest, pwd=b"infected")
-    return dest / "malware-dev"
-
 
 @pytest.mark.malware
 def test_content_rules_on_real_malware(malware_dev):

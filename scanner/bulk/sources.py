@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..targets import ARTIFACT_SUFFIXES
-from ..unpack import detect
+from ..targets import ARTIFACT_SUFFIXES, sniffs_as_archive
 
 # bandersnatch keeps release files at <root>/web/packages/<h2>/<h2>/<h60>/<filename>.
 MIRROR_PACKAGES = Path("web") / "packages"
@@ -90,7 +89,7 @@ def _walk(root: Path, *, mirror: bool) -> Iterator[SourceItem]:
             item = _item(path)
             if item is None:
                 continue
-            if mirror or name.lower().endswith(ARTIFACT_SUFFIXES) or _sniffs_as_archive(path):
+            if mirror or name.lower().endswith(ARTIFACT_SUFFIXES) or sniffs_as_archive(path):
                 yield item
 
 
@@ -104,17 +103,8 @@ def _item(path: Path) -> SourceItem | None:
     return SourceItem(str(path), st.st_size, st.st_mtime_ns)
 
 
-def _sniffs_as_archive(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fp:
-            head = fp.read(512)
-    except OSError:
-        return False
-    return detect.sniff(head) in detect.ARCHIVE_FORMATS
-
-
 def _is_artifact_file(path: Path) -> bool:
-    return path.name.lower().endswith(ARTIFACT_SUFFIXES) or _sniffs_as_archive(path)
+    return path.name.lower().endswith(ARTIFACT_SUFFIXES) or sniffs_as_archive(path)
 
 
 def _read_listing(listing: Path) -> Discovery:
