@@ -218,7 +218,9 @@ class Limits:
     max_member_bytes: int = 2 * 1024**3
     max_members: int = 200_000
     max_ratio: float = 200.0  # uncompressed / compressed, judged once past ratio_floor_bytes
-    ratio_floor_bytes: int = 32 * 1024**2
+    # Real packages hold sparse arrays and test data that expand several hundred times (scipy
+    # ships 51 KB .npy members of 34 MB); a bomb is about size, so judge ratios only past this.
+    ratio_floor_bytes: int = 512 * 1024**2
     max_depth: int = 3
     timeout_s: float = 300.0
     chunk_bytes: int = 1024 * 1024

@@ -140,11 +140,11 @@ class Engine:
                                   MODULE_SCOPE, f"obfuscator mark: {marks.group(0)}",
                                   strong="arm" not in marks.group(0).lower() and
                                   "transform" not in marks.group(0).lower()))
-        letters = tokens.MATH_LETTERS.search(text) if not text.isascii() else None
+        letters = tokens.lookalike_identifier(text) if not text.isascii() else None
         if letters:
-            facts.hits.append(Hit("python.obfuscation.unicode-identifiers",
-                                  text.count("\n", 0, letters.start()) + 1 + line_offset,
-                                  MODULE_SCOPE, f"look-alike letters: {letters.group(0)[:40]}"))
+            line, name = letters
+            facts.hits.append(Hit("python.obfuscation.unicode-identifiers", line + line_offset,
+                                  MODULE_SCOPE, f"look-alike letters: {name[:40]}"))
         arithmetic = text.find(".__str__()[")
         if arithmetic >= 0 and text.count(".__str__()[") >= 3:
             facts.hits.append(Hit("python.obfuscation.char-arithmetic",

@@ -109,7 +109,8 @@ RULES: tuple[Rule, ...] = (
          "identifiers written in look-alike Unicode letters (𝗿𝗲𝙦𝘂𝙚𝘀𝘁𝘀 is requests to Python) "
          "to slip past text search", threats=(3,),
          invalid=(_x("import os\n\U0001d428\U0001d42c.system('id')\n"),),
-         valid=(_x("NAME = 'café'\n"),)),
+         valid=(_x("NAME = 'café'\n"),
+                _x("WORDS = ['ｓｐｈｉｎｘ', '𝗯𝗼𝗹𝗱']  # full-width text is data\n"))),
     Rule("python.obfuscation.commercial", "obfuscation", M, CH,
          "a commercial or public obfuscator's runtime (PyArmor, pyobfuscate, BlankOBF): the "
          "real code cannot be reviewed", strong=(H, CH), threats=(9,),

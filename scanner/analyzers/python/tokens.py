@@ -8,7 +8,10 @@ its hits are marked ``fallback`` and lose one confidence step when they become f
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
+import unicodedata
 
 from . import decoders
 from .calls import STEALER_SECRETS, STRING_RULES
@@ -63,6 +66,23 @@ STRONG = re.compile(b"|".join(p.pattern for p in (EXEC_T, DECODE_T, SPAWN_T, NET
 
 
 SMALL_FILE = 8 * 1024
+
+
+def lookalike_identifier(text: str) -> tuple[int, str] | None:
+    """(line, name) of the first identifier written in look-alike letters that Python reads
+    as other (NFKC-normalised) letters. Strings and comments do not count: full-width text in
+    a Japanese stemmer's data is not obfuscation."""
+    if not MATH_LETTERS.search(text):
+        return None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if (token.type == tokenize.NAME and not token.string.isascii()
+                    and unicodedata.normalize("NFKC", token.string) != token.string):
+                return token.start[0], token.string
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        found = MATH_LETTERS.search(text)  # cannot tell strings apart: judge the letters
+        return text.count("\n", 0, found.start()) + 1, found.group(0)
+    return None
 
 
 def _split_alternatives(pattern: bytes) -> list[bytes]:
