@@ -42,6 +42,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+# The same floor as the unpack benchmark: plain reads of every member, no checks.
+from unpack import floor_read  # noqa: E402  (benchmarks/ is on sys.path as the script's folder)
+
 from scanner import __version__  # noqa: E402
 from scanner.analyzers import Analyzer, registered  # noqa: E402
 from scanner.bulk import BulkConfig, run_bulk  # noqa: E402
@@ -50,7 +53,6 @@ from scanner.pipeline import ScanOptions, scan  # noqa: E402
 
 DEFAULT_CACHE = Path.home() / ".cache" / "distscan-bench" / "benign"
 DEFAULT_OUT = REPO / "benchmarks" / "out" / "throughput.json"
-CHUNK = 1 << 20
 
 
 def select(cache: Path, first: int, every: int = 1) -> tuple[list[Path], dict]:
@@ -109,32 +111,6 @@ def timed(analyzers: tuple[Analyzer, ...]) -> tuple[Analyzer, ...]:
         for a in analyzers)
 
 
-def read_all_members(path: Path) -> int:
-    """Decompress every member of one archive; returns uncompressed bytes read."""
-    total = 0
-    with open(path, "rb") as fp:
-        is_zip = fp.read(4).startswith(b"PK")
-    if is_zip:
-        with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                if info.is_dir():
-                    continue
-                with zf.open(info) as member:
-                    while chunk := member.read(CHUNK):
-                        total += len(chunk)
-        return total
-    with tarfile.open(path, mode="r:*") as tf:
-        for member in tf:
-            if not member.isfile():
-                continue
-            extracted = tf.extractfile(member)
-            if extracted is None:
-                continue
-            while chunk := extracted.read(CHUNK):
-                total += len(chunk)
-    return total
-
-
 def _rates(count: int, compressed: int, wall: float) -> dict:
     return {"wall_s": round(wall, 2), "artifacts_per_s": round(count / wall, 2),
             "mb_per_s": round(compressed / wall / 1e6, 2)}
@@ -151,7 +127,7 @@ def phase_floor(paths: list[Path], compressed: int) -> dict:
     uncompressed, failures = 0, 0
     for path in paths:
         try:
-            uncompressed += read_all_members(path)
+            uncompressed += floor_read(path)
         except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError):
             failures += 1
     wall = time.perf_counter() - started

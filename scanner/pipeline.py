@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import __version__  # noqa: F401  (re-exported for callers that want it)
 from .analyzers import Analyzer, ArtifactHeader, ArtifactView, Derived, MemberDigest, registered
 from .deadline import ScanTimeout, deadline
 from .metadata import find_metadata, name_version_from_filename
@@ -181,8 +180,6 @@ def _analyze_derived(member_analyzers: list[Analyzer], header: ArtifactHeader,
 
 def _with_context(finding: Finding, context: Context) -> Finding:
     if finding.context in (Context.DATA, Context.CONTAINER):
-        from dataclasses import replace
-
         return replace(finding, context=context)
     return finding
 
