@@ -63,7 +63,9 @@ CODE_CONTEXT_ORDER = {Context.STARTUP: 0, Context.INSTALL: 1, Context.IMPORT: 2,
                       Context.RUNTIME: 3}
 VOLUME_SHARE = 0.15  # share of each next distinct signal added to the strongest one
 MALWARE_ONLY = frozenset({"drop-site", "disguised", "miner", "shell", "unreviewable"})
-CORROBORATION_POINTS = 30.0  # an independent signal this strong lets one finding be malicious
+CORROBORATION_POINTS = 30.0
+# A chain plus an independent malware-only witness (drop site, obfuscator runtime...).
+WITNESS_POINTS = 10.0  # an independent signal this strong lets one finding be malicious
 # Command-jacking: a shadowing console script plus any of these capabilities decides suspicious.
 COMMAND_HIJACK_POINTS = 40.0
 HIJACK_ACCOMPLICES = frozenset({"network", "secret", "exec", "persistence"})
@@ -81,7 +83,7 @@ CAPABILITY_WORDS: dict[str, frozenset[str]] = {
         "base85", "hex", "unhexlify", "zlib", "lzma", "bz2", "gzip", "decompress", "marshal",
         "rot13", "obfuscation", "obfuscated", "obfuscator", "encoded", "encoding", "payload",
         "entropy", "blob", "pyarmor", "pytransform", "reverse", "reversed", "xor", "fernet",
-        "stego", "steganography", "chr", "layered", "packed", "cipher", "decrypt", "pyc",
+        "stego", "steganography", "chr", "layered", "packed", "cipher", "decrypt",
         "bytecode"}),
     "exec": frozenset({
         "exec", "eval", "compile", "execution", "execute", "code-exec", "dynamic", "import",
@@ -124,6 +126,8 @@ CAPABILITY_WORDS: dict[str, frozenset[str]] = {
     # Hiding what runs: detached or silenced processes, network errors swallowed.
     "stealth": frozenset({"detached", "silent", "silenced", "evasion", "hidden", "devnull",
                           "daemon-thread"}),
+    # Behaviour new since the previous release (scanner.diff's drift findings).
+    "drift": frozenset({"drift"}),
 }
 
 
@@ -192,6 +196,13 @@ CHAINS: tuple[ChainRule, ...] = (
     ChainRule("disguised-binary", (_any("disguised"), _any("process", "exec", "write")), 85.0,
               "a binary disguised under another name ships with code that runs or writes files",
               frozenset({Context.STARTUP, Context.INSTALL, Context.IMPORT}), artifact_wide=True),
+    # Only with a baseline release (scanner.diff): a hijacked release adds a loader to code
+    # that was clean the release before.
+    ChainRule("release-drift", (_any("drift"), _any("process", "exec", "decode", "network",
+                                                    "secret", "persistence", "shell", "miner",
+                                                    "unreviewable", "drop-site")),
+              85.0, "behaviour new since the previous release runs at start-up, install or "
+              "import", frozenset({Context.STARTUP, Context.INSTALL, Context.IMPORT})),
 )
 
 
@@ -412,6 +423,17 @@ def _corroborated(total: float, best: tuple, signals: list[tuple],
     return min(total, thresholds.malicious - 0.1)
 
 
+def _malware_only_witness(findings: Sequence[Finding], thresholds: Thresholds,
+                          exclude: set[Finding]) -> Finding | None:
+    """A finding of at least medium severity and confidence, outside ``exclude``, for
+    something benign packages do not carry (a webhook, paste or file-sharing drop site, a
+    disguised binary, a miner, a reverse shell, an obfuscator's runtime), wherever it sits."""
+    covered = frozenset().union(*(capabilities(f) for f in exclude)) if exclude else frozenset()
+    return next((f for f in findings if f not in exclude
+                 and capabilities(f) & MALWARE_ONLY - covered
+                 and _link_quality(f) >= thresholds.min_link_weight), None)
+
+
 def resolve_contexts(findings: list[Finding]) -> tuple[list[Finding], dict[int, Finding]]:
     """Findings whose analyser could not tell when the code runs (content rules report code as
     ``runtime``) take the context another analyser established for the same file and line.
@@ -489,12 +511,18 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
             if len(seen_kinds) > 4:
                 break
         total += min(thresholds.volume_cap, extra)
+        witness = _malware_only_witness(behaviour, thresholds, exclude=set(best[2]))
+        if best[3] is not None and witness is not None:
+            # A chain plus an independent witness that benign packages do not carry: the
+            # combination, not volume, is what makes the verdict.
+            total += WITNESS_POINTS
+            used.add(witness)
         total = _corroborated(total, best, signals, thresholds)
         if thresholds.runtime_only_suspicious and total >= thresholds.malicious and not any(
                 points >= thresholds.suspicious and (
                     any(f.context not in (Context.RUNTIME, Context.DATA) for f in links)
                     or any(capabilities(f) & MALWARE_ONLY for f in links))
-                for points, _kind, links, _m in signals):
+                for points, _kind, links, _m in signals) and witness is None:
             # Everything that points at malice sits in function bodies: code that runs only
             # when called, where SDKs also send tokens and download tools. Suspicious at most,
             # unless something benign packages do not carry (a webhook or paste drop site, a

@@ -84,6 +84,173 @@ LOOKALIKES = {
                     "setup(name='x', version=about['__version__'])\n",
         "pkg/__about__.py": "__version__ = '1.0'\n",
     }),
+    # Bot libraries ship the bare API base URL; the token comes from the user at runtime.
+    "telegram-bot-library": ("wheel", {
+        "tgbot/_bot.py": "import requests\n"
+                         "class Bot:\n"
+                         "    def __init__(self, token, base_url='https://api.telegram.org/bot'):\n"
+                         "        self.url = f'{base_url}{token}'\n"
+                         "    def call(self, endpoint, data):\n"
+                         "        return requests.post(f'{self.url}/{endpoint}', json=data)\n"
+                         "DEFAULT = 'https://api.telegram.org/bot'\n",
+    }),
+    # Error reporters ask the cloud metadata service which cloud they run on.
+    "metadata-client": ("wheel", {
+        "sdk/cloud.py": "import urllib3\n"
+                        "HOST = '169.254.169.254'\n"
+                        "TOKEN_URL = 'http://{}/latest/api/token'.format(HOST)\n"
+                        "DOC_URL = 'http://{}/latest/dynamic/instance-identity/document'"
+                        ".format(HOST)\n"
+                        "class Cloud:\n    http = urllib3.PoolManager(timeout=2.0)\n"
+                        "    token = ''\n"
+                        "    @classmethod\n    def is_aws(cls):\n"
+                        "        r = cls.http.request('PUT', TOKEN_URL, headers={'ttl': '60'})\n"
+                        "        cls.token = r.data.decode()\n"
+                        "    @classmethod\n    def context(cls):\n"
+                        "        return cls.http.request('GET', DOC_URL, "
+                        "headers={'X-aws-ec2-metadata-token': cls.token})\n",
+    }),
+    # API clients read their own key from one named variable and send it to their API.
+    "api-client-env-key": ("wheel", {
+        "client/__init__.py": "import os, requests\n"
+                              "API_KEY = os.environ.get('EXAMPLE_API_KEY')\n"
+                              "def complete(prompt):\n"
+                              "    return requests.post('https://api.example.invalid/v1',\n"
+                              "        headers={'Authorization': f'Bearer {API_KEY}'},\n"
+                              "        json={'prompt': prompt}).json()\n",
+    }),
+    # Building a bundled C library: configure via a path helper, make from $MAKE, a compiler
+    # probe from $CXX (pynacl, grpcio-tools).
+    "build-probe-setup": ("sdist", {
+        "setup.py": "import os, shlex, subprocess\nfrom setuptools import setup\n"
+                    "from setuptools.command.build_clib import build_clib\n"
+                    "def abshere(*paths):\n    return os.path.abspath(os.path.join(*paths))\n"
+                    "class BuildClib(build_clib):\n    def run(self):\n"
+                    "        make = os.environ.get('MAKE') or 'make'\n"
+                    "        configure = abshere('src/libexample/configure')\n"
+                    "        subprocess.check_call([configure] + ['--disable-shared'])\n"
+                    "        subprocess.check_call([make] + ['install'])\n"
+                    "def needs_atomic():\n"
+                    "    cxx = os.environ.get('CXX', 'c++')\n"
+                    "    probe = subprocess.Popen(shlex.split(cxx) + ['-x', 'c++', '-'])\n"
+                    "    return probe.wait() != 0\n"
+                    "ATOMIC = needs_atomic()\n"
+                    "setup(name='x', cmdclass={'build_clib': BuildClib})\n",
+    }),
+    # urllib3 probes for IPv6 at import by binding ::1 inside try/except: pass.
+    "ipv6-probe": ("wheel", {
+        "net/connection.py": "import socket\n"
+                             "def _has_ipv6(host):\n    sock = None\n    ok = False\n"
+                             "    try:\n        sock = socket.socket(socket.AF_INET6)\n"
+                             "        sock.bind((host, 0))\n        ok = True\n"
+                             "    except Exception:\n        pass\n"
+                             "    if sock:\n        sock.close()\n    return ok\n"
+                             "HAS_IPV6 = _has_ipv6('::1')\n",
+    }),
+    # Generated docstrings with wide markdown tables (gymnasium, aws-cdk-lib).
+    "docstring-table": ("wheel", {
+        "envs/ant.py": 'class Ant:\n    """Arguments.\n\n    | Parameter | Type |' + " " * 170
+                       + '| Default |\n    | `xml_file` | **str** |' + " " * 170
+                       + '| `"ant.xml"` |\n    """\n    frame_skip = 5\n',
+    }),
+    # A dataset tool that downloads metadata, writes a Dockerfile and runs docker, each in its
+    # own function: three steps, no dropper.
+    "download-write-run-unrelated": ("wheel", {
+        "tool/images.py": "import json, subprocess, urllib.request\n"
+                          "def tags(repo):\n"
+                          "    return json.load(urllib.request.urlopen("
+                          "'https://hub.example.invalid/v2/' + repo))\n"
+                          "def write_dockerfile(path, base):\n"
+                          "    with open(path, 'w') as f:\n        f.write('FROM ' + base)\n"
+                          "def inspect(image):\n"
+                          "    return subprocess.run(['docker', 'image', 'inspect', image])\n",
+    }),
+    # versioneer: run_command() spawns whatever its callers name, and they name git. The
+    # module is over 16 KB, so its callers must survive the big-file statement selection.
+    "versioneer-run-command": ("sdist", {
+        "setup.py": "import versioneer\nfrom setuptools import setup\n"
+                    "setup(name='x', version=versioneer.git_pieces('.'))\n",
+        "versioneer.py": "import subprocess, sys\n"
+                         "def run_command(commands, args, cwd=None):\n"
+                         "    for command in commands:\n"
+                         "        process = subprocess.Popen([command] + args, cwd=cwd,\n"
+                         "                                   stdout=subprocess.PIPE)\n"
+                         "        return process.communicate()[0]\n"
+                         "def git_pieces(root, runner=run_command):\n"
+                         "    GITS = ['git']\n"
+                         "    if sys.platform == 'win32':\n"
+                         "        GITS = ['git.cmd', 'git.exe']\n"
+                         "    runner(GITS, ['describe', '--tags'], cwd=root)\n"
+                         "    return run_command(GITS, ['rev-parse', 'HEAD'], cwd=root)\n"
+                         "def get_version():\n    return git_pieces('.')\n"
+                         + "".join(f"def helper_{i}(x):\n    # padding past the big-file "
+                                   f"limit\n    return x + {i}\n" for i in range(400)),
+    }),
+    # Release helpers in setup.py: verbs the maintainer types, never run by pip.
+    "setup-release-verbs": ("sdist", {
+        "setup.py": "import os, sys, subprocess\nfrom setuptools import setup, Command\n"
+                    "if sys.argv[-1] == 'publish':\n"
+                    "    os.system('python setup.py sdist bdist_wheel')\n"
+                    "    os.system('twine upload dist/*')\n    sys.exit()\n"
+                    "class UploadCommand(Command):\n    user_options = []\n"
+                    "    def run(self):\n        os.system('twine upload dist/*')\n"
+                    "        subprocess.check_call(['gh', 'release', 'create'])\n"
+                    "setup(name='x', cmdclass={'upload': UploadCommand})\n",
+    }),
+    # setup.py imports its own package for __version__; the package's functions (a cookie
+    # codec decoding base64 then pickle) do not run at install.
+    "setup-imports-own-module": ("sdist", {
+        "setup.py": "from setuptools import setup\nimport webfw\n"
+                    "setup(name='webfw', version=webfw.__version__)\n",
+        "webfw.py": "import base64, pickle\n__version__ = '1.0'\n"
+                    "def cookie_decode(data):\n"
+                    "    return pickle.loads(base64.b64decode(data))\n",
+    }),
+    # A test kernel that runs an interactive shell with a command, and a fixture that polls a
+    # health endpoint while it starts docker compose.
+    "test-shell-and-compose": ("wheel", {
+        "kernels/signal.py": "import subprocess\ndef start():\n"
+                             "    return subprocess.Popen(['bash', '-i', '-c', 'sleep 30'])\n",
+        "fixtures/compose.py": "import subprocess, requests\ndef stack():\n"
+                               "    subprocess.check_call(['docker', 'compose', 'up', '-d'])\n"
+                               "    return requests.get('http://localhost:8000/health')\n",
+    }),
+    # Finding this machine's own addresses by resolving its own host name.
+    "own-hostname-lookup": ("wheel", {
+        "net/interfaces.py": "import socket\ndef public_ips():\n"
+                             "    hostname = socket.gethostname()\n"
+                             "    ips = socket.gethostbyname_ex(hostname)[2]\n"
+                             "    ips += socket.gethostbyname_ex(hostname + '.local')[2]\n"
+                             "    return ips\n",
+    }),
+    # Keras loads a saved lambda: base64 then marshal over the caller's argument, not a blob.
+    "saved-lambda-loader": ("wheel", {
+        "mlkit/utils.py": "import codecs, marshal, types\n"
+                          "def func_load(code, globs=None):\n"
+                          "    raw_code = codecs.decode(code.encode('ascii'), 'base64')\n"
+                          "    code = marshal.loads(raw_code)\n"
+                          "    return types.FunctionType(code, globs or globals())\n",
+    }),
+    # A test fixture starts a local server, logs to a file and polls its health with curl.
+    "local-server-health-check": ("wheel", {
+        "suite/infra.py": "import subprocess, sys\n"
+                          "def start(port):\n"
+                          "    with open('server.log', 'w') as f:\n"
+                          "        subprocess.Popen([sys.executable, '-m', 'http.server'], "
+                          "stdout=f)\n"
+                          "    return subprocess.run(['curl', '-s', "
+                          "f'http://127.0.0.1:{port}/health'])\n",
+    }),
+    # A build script that downloads a symbol list and runs nm on the built library.
+    "symbols-script": ("sdist", {
+        "setup.py": "from setuptools import setup\nsetup(name='x')\n",
+        "cmake/collect_symbols.py": "import subprocess, urllib.request\n"
+                                    "data = urllib.request.urlopen("
+                                    "'https://example.invalid/symbols.txt').read()\n"
+                                    "with open('linker.sym', 'w') as f:\n"
+                                    "    f.write(data.decode())\n"
+                                    "out = subprocess.check_output(['nm', '-gjU', 'libx.dylib'])\n",
+    }),
 }
 
 

@@ -9,6 +9,8 @@ something worth a syntax tree.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...model import Context
 from ..interface import Analyzer, ArtifactView
 from . import roles
@@ -47,16 +49,21 @@ def analyze(view: ArtifactView, engine: Engine | None = None) -> list:
                 out += result.findings + result.derived
 
     scripts = roles.setup_scripts(view, root)
-    queue = scripts + roles.backend_files(view, root)
+    backends = roles.backend_files(view, root)
+    queue = scripts + backends
+    called: set[str] = set()  # function names install files call (helpers run only those)
     while queue and len(done) < MAX_INSTALL_FILES:
         path = queue.pop(0)
         if path in done:
             continue
         done.add(path)
-        role = INSTALL_ROLE if path in scripts else INSTALL_HELPER_ROLE
+        role = INSTALL_ROLE if path in scripts else INSTALL_HELPER_ROLE if path in backends \
+            else replace(INSTALL_HELPER_ROLE, entry_points=frozenset(called))
         result = engine.analyse(view.texts[path], path, role)
         out += result.findings + result.derived
         if result.facts is not None:
+            called |= {c.rsplit(".", 1)[-1] for callees in result.facts.edges.values()
+                       for c in callees}
             queue += [p for p in roles.local_imports(result.facts.imports, view.texts, root)
                       if p not in done]
 

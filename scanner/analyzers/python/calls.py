@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import libcst as cst
 
 from . import decoders, names
-from .fold import fold
+from .fold import FoldEnv, Inline, fold
+from .hits import MAIN_SCOPE, MODULE_SCOPE
 from .indicators import labels_in
 from .walker import Walker
 
@@ -19,6 +21,16 @@ _DETACH_FLAGS = ("DETACHED_PROCESS", "CREATE_NO_WINDOW", "CREATE_NEW_PROCESS_GRO
 _SINK_METHODS = frozenset({"post", "put", "send", "sendall", "sendto", "send_message",
                            "sendMessage", "execute", "urlopen", "request", "upload",
                            "send_document", "sendDocument"})
+_ARMED_MESSENGER = re.compile(
+    r"bot\d{6,}:[A-Za-z0-9_-]{20,}|api\.telegram\.org/bot[^\s'\"]*/send[A-Z]\w+|"
+    r"discord(?:app)?\.com/api/webhooks/\d{6,}|hooks\.slack\.com/services/T\w+/B\w+")
+_ARMED_LINE = re.compile(r"api\.telegram\.org/bot.{0,120}?/send[A-Z]\w+|"
+                         r"discord(?:app)?\.com/api/webhooks/.{0,120}?\bexecute\b")
+# A Telegram bot token on its own (bot id, colon, 35-character secret).
+_BOT_TOKEN = re.compile(r"\d{8,10}:AA[A-Za-z0-9_-]{33}")
+_DROP_SITE_LABELS = ("messenger:", "catcher:", "tunnel:", "paste:", "rawip:")
+_LOCAL_SOCKET_CALLS = frozenset({"socket.socket", "socket.socketpair"})
+_HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _HOME_PATHS = frozenset({"/", "~", "~/", "C:\\", "C:/", "/home", "/root", "/etc", "/usr"})
 # String label kinds that are findings on their own, wherever the string is.
 STRING_RULES = {
@@ -39,10 +51,152 @@ STRING_RULES = {
 # Targets only stealers read; cloud metadata, kubeconfig or ~/.aws are read by SDKs too.
 STEALER_SECRETS = frozenset({"browser-profile", "discord-tokens", "crypto-wallets",
                              "messenger-session"})
+# Services that hand out credentials to the code running next to them (cloud metadata,
+# Kubernetes service-account tokens): every cloud SDK names them.
+SERVICE_SECRETS = frozenset({"cloud-metadata", "k8s-token"})
+
+
+MAX_INLINE_STEPS = 12
+MAX_CALL_SITES = 2000
+_STDLIB = frozenset(sys.stdlib_module_names) | {"builtins"}
+# Calls that hand back (a form of) the path or tool name they are given.
+_PATH_WRAPPERS = frozenset({"pathlib.Path", "builtins.str", "os.fspath", "os.path.abspath",
+                            "os.path.realpath", "os.path.normpath", "os.path.expanduser",
+                            "shutil.which", "shlex.split", "shlex.quote"})
+_FILE_DOWNLOADS = frozenset({"urllib.request.urlretrieve", "urllib.urlretrieve",
+                             "wget.download"})
+# setup.py verbs pip (or a PEP 517 frontend through setuptools) runs while installing.
+_PIP_VERBS = frozenset({"install", "develop", "egg_info", "build", "build_ext", "build_py",
+                        "build_clib", "build_scripts", "bdist_wheel", "bdist_egg", "bdist",
+                        "sdist", "dist_info", "editable_wheel", "install_lib",
+                        "install_scripts", "install_data", "install_egg_info"})
+PARAM = "\x00param:"
+# Attributes that hold the configured compiler or build tool (distutils' compiler objects).
+_COMPILER_ATTRIBUTES = frozenset({"cc", "cxx", "compiler", "compiler_so", "compiler_cxx",
+                                  "linker_so", "linker_exe", "archiver", "ranlib"})
 
 
 class CallWalker(Walker):
     """The walker plus everything that turns calls and strings into hits."""
+
+    def __init__(self, lines: list[str], line_offset: int = 0) -> None:
+        super().__init__(lines, line_offset)
+        # The module's own small helpers (``_ = lambda s: ...``, ``def decode(s): ...``) that
+        # folding may call with constant arguments: obfuscators route every blob through one.
+        self.inlines: dict[str, Inline] = {}
+        self._pending_inlines: dict[str, tuple] = {}
+        # The expression last assigned to each name, per scope: what a command's program
+        # variable was built from (``make = os.environ.get('MAKE') or 'make'``).
+        self.assigned: dict[str, dict[str, cst.BaseExpression | tuple]] = {}
+        # Spawns whose program is a parameter of their function (versioneer's
+        # ``run_command(commands, args)``), decided by the module's call sites afterwards.
+        self.function_params: dict[str, tuple[str, ...]] = {}
+        self.param_spawns: list[tuple[int, str, frozenset[str]]] = []
+        self.call_sites: dict[str, list[tuple[cst.Call, tuple[str, ...]]]] = {}
+        self.default_refs: dict[str, set[str]] = {}  # function -> parameters defaulting to it
+        self.fetched_files: list[tuple[int, str, str]] = []  # downloads that write a file
+        self._joined: set[int] = set()  # path joins already reported (inner ``/`` nodes)
+        self.binary_writes: list[tuple[int, str, str]] = []  # files opened for writing bytes
+        self.opaque_spawns: list[tuple[int, str, str]] = []  # programs the code computes
+        self.tool_spawns: set[int] = set()  # lines that start a build tool (make, nm, git)
+        self.fold_env = FoldEnv(self.qualname, self.constant, self.inlines.get)
+
+    # ----- helpers folding can call through ------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        super().visit_Assign(node)
+        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+            return
+        name = node.targets[0].target.value
+        self._store(self.assigned, name, node.value)
+        params = _plain_params(node.value.params) if isinstance(node.value, cst.Lambda) \
+            else None
+        if params is None:
+            self.inlines.pop(name, None)
+            return
+        self.inlines[name] = Inline(params, (), node.value.body,
+                                    self.chain_of(node.value.body))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
+        key = self.pending_bodies.get(id(node.body))
+        if key is not None:
+            params = node.params
+            self.function_params[key] = tuple(
+                p.name.value for p in (*params.posonly_params, *params.params,
+                                       *params.kwonly_params))
+            for param in (*params.params, *params.kwonly_params):
+                if isinstance(param.default, cst.Name):  # runner=run_command
+                    self.default_refs.setdefault(param.default.value, set()).add(
+                        param.name.value)
+        if self.scope not in (MODULE_SCOPE, MAIN_SCOPE) or self.classes:
+            return
+        self.inlines.pop(node.name.value, None)
+        params = _plain_params(node.params)
+        shape = _assign_and_return(node.body)
+        if params is not None and shape is not None:
+            self._pending_inlines[node.name.value] = (params, *shape)
+
+    def visit_If(self, node: cst.If) -> None:
+        super().visit_If(node)
+        verb = self._argv_verb(node.test)
+        if verb is not None and verb not in _PIP_VERBS and self.scope == MODULE_SCOPE and \
+                id(node.body) not in self.pending_bodies:
+            # ``if sys.argv[-1] == 'publish': os.system('twine upload dist/*')``: a verb the
+            # developer types, never one pip runs. Nothing calls this scope: runtime.
+            self.pending_bodies[id(node.body)] = f"<argv:{verb}>"
+
+    def _argv_verb(self, test: cst.BaseExpression) -> str | None:
+        """The literal a setup.py condition compares ``sys.argv`` with, if that is all it
+        does (``sys.argv[-1] == 'publish'``, ``'upload' in sys.argv[1:]``)."""
+        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+            return None
+        left, right = test.left, test.comparisons[0].comparator
+        op = test.comparisons[0].operator
+        if isinstance(op, (cst.Equal, cst.In)):
+            for value, other in ((left, right), (right, left)):
+                literal = fold(value, self.fold_env)
+                base = other.value if isinstance(other, cst.Subscript) else other
+                if isinstance(literal, str) and self.qualname(base) == "sys.argv":
+                    return literal
+        return None
+
+    def visit_For(self, node: cst.For) -> None:
+        super().visit_For(node)
+        if isinstance(node.target, cst.Name):
+            self._store(self.assigned, node.target.value, ("for", node.iter))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        # The decode chain of the result is known only inside the function's scope.
+        pending = self._pending_inlines.pop(self.scope, None)
+        if pending is not None and node.value is pending[2]:
+            params, steps, result = pending
+            self.inlines[self.scope] = Inline(params, steps, result, self.chain_of(result))
+
+    # ----- pathlib joins -----------------------------------------------------------------
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        joined = _path_join(node, self)
+        if joined is not None and id(node) not in self._joined:
+            self._joined.update(id(n) for n in _divisions(node))
+            self._string(node, joined)
+
+    def describe(self, node: cst.CSTNode | None, depth: int = 0) -> frozenset[str]:
+        labels = super().describe(node, depth)
+        if isinstance(node, cst.BinaryOperation):
+            joined = _path_join(node, self)
+            if joined is not None:
+                labels |= labels_in(joined)
+        return labels
+
+    def chain_of(self, node: cst.CSTNode | None, depth: int = 0) -> tuple[str, ...]:
+        if isinstance(node, (cst.GeneratorExp, cst.ListComp)) and depth < 20:
+            # chr(c ^ k) for c, k in zip(b64decode(...), cycle(key)): a repeating-key XOR.
+            inner = self.chain_of(node.for_in.iter, depth + 1)
+            return inner + (("xor",) if _has_xor(node.elt) else ())
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.args:
+            helper = self.inlines.get(node.func.value)
+            if helper is not None and helper.chain:
+                return super().chain_of(node.args[0].value, depth + 1) + helper.chain
+        return super().chain_of(node, depth)
 
     # ----- strings -----------------------------------------------------------------------
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
@@ -59,7 +213,9 @@ class CallWalker(Walker):
             self._blob(node, value)
 
     def visit_FormattedString(self, node: cst.FormattedString) -> None:
-        text = "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText))
+        value = fold(node, self.fold_env)  # f"...bot{TOKEN}/..." with a constant TOKEN
+        text = value if isinstance(value, str) else "".join(
+            p.value for p in node.parts if isinstance(p, cst.FormattedStringText))
         self._string(node, text)
 
     def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
@@ -71,6 +227,9 @@ class CallWalker(Walker):
         self._string(node, value)
 
     def _string(self, node: cst.CSTNode, value: str) -> None:
+        if _BOT_TOKEN.fullmatch(value.strip()):
+            self.hit("python.network.messenger", node, f"telegram-bot-token: {value[:12]}…",
+                     strong=True)
         labels = labels_in(value)
         self.module_labels |= labels
         for label in labels:
@@ -79,11 +238,23 @@ class CallWalker(Walker):
             if rule is None:
                 continue
             strong = (kind == "secret" and detail in STEALER_SECRETS) or kind == "catcher"
+            weak = False
+            if kind == "secret" and detail in SERVICE_SECRETS:
+                # SDKs and cluster clients talk to these services; naming one is a lead.
+                # What is read from them and sent elsewhere is a direct flow.
+                weak = True
+            if kind == "messenger":
+                # A bot token or webhook id in the code, or a send call in the URL (or on the
+                # line that builds it), is a drop box someone controls; a bare API base URL
+                # is what bot libraries ship.
+                strong = bool(_ARMED_MESSENGER.search(value) or _ARMED_LINE.search(
+                    self.snippet(self.line(node))))
+                weak = not strong
             if kind == "secret":
                 self.sources.append(("secret", self.line(node), self.scope, detail))
             if kind == "fingerprint":
                 self.sources.append(("fingerprint", self.line(node), self.scope, detail))
-            self.hit(rule, node, f"{detail}: {value[:160]}", strong=strong)
+            self.hit(rule, node, f"{detail}: {value[:160]}", strong=strong, weak=weak)
 
     def _blob(self, node: cst.CSTNode, value: str) -> None:
         """A long literal that decodes to Python source is analysed again."""
@@ -98,6 +269,16 @@ class CallWalker(Walker):
     def visit_Call(self, node: cst.Call) -> None:
         name = self.qualname(node.func)
         self._edges(node)
+        if name is not None and "." in name and name.split(".", 1)[0] not in _STDLIB:
+            # ``from helpers import beacon; beacon()``: setup.py's call names a function of a
+            # local module, which then runs at install (roles read these edges).
+            self.facts.edge(self.scope, name)
+        if name is None and len(self.call_sites) < MAX_CALL_SITES:
+            func = node.func
+            callee = func.value if isinstance(func, cst.Name) else \
+                func.attr.value if isinstance(func, cst.Attribute) else None
+            if callee is not None:
+                self.call_sites.setdefault(callee, []).append((node, tuple(self.scopes)))
         if name and _OBFUSCATOR_RUNTIME.search(name):
             self.hit("python.obfuscation.commercial", node, f"calls {name}()")
         elif isinstance(node.func, cst.Name) and _OBFUSCATOR_RUNTIME.search(node.func.value):
@@ -141,6 +322,7 @@ class CallWalker(Walker):
         elif name in names.THREAD:
             if any(a.keyword and a.keyword.value == "daemon" for a in node.args):
                 self.hit("python.process.daemon-thread", node)
+            self._thread_target(node)
         elif name in names.ATEXIT:
             self.hit("python.install.hook", node, "atexit.register: runs when the process exits")
         elif name == "os.dup2":
@@ -157,6 +339,16 @@ class CallWalker(Walker):
             pass
         else:
             self._method(node)
+
+    def _thread_target(self, node: cst.Call) -> None:
+        """``Thread(target=os.system, args=(cmd,))`` runs ``os.system(cmd)``."""
+        keywords = {a.keyword.value: a.value for a in node.args if a.keyword}
+        target = keywords.get("target")
+        spawner = self.qualname(target) if target is not None else None
+        args = keywords.get("args")
+        if spawner in names.SPAWN and isinstance(args, (cst.Tuple, cst.List)) and args.elements:
+            self._spawn(node.with_changes(func=target, args=[
+                cst.Arg(e.value) for e in args.elements]), spawner)
 
     def _edges(self, node: cst.Call) -> None:
         func = node.func
@@ -192,10 +384,7 @@ class CallWalker(Walker):
             return
         method = func.attr.value
         if method in _SINK_METHODS and self.network_module:
-            labels = frozenset()
-            for arg in node.args:
-                labels |= self.describe(arg.value)
-            self._flows(node, labels, f".{method}()")
+            self._flows(node, self._sent_labels(node), f".{method}()")
             self.sinks.append((self.line(node), self.scope, f".{method}()"))
             if method == "sendto" and _port(node, self) == 53:
                 self.hit("python.network.dns", node, "raw UDP datagram to port 53", strong=True)
@@ -282,7 +471,11 @@ class CallWalker(Walker):
         chain = self.chain_of(arg)
         labels = self.describe(arg)
         kind = names.DESERIALIZE[name]
-        if chain or isinstance(arg, (cst.SimpleString, cst.ConcatenatedString)):
+        # A decode chain over a caller's argument (keras loading a saved lambda) is data the
+        # caller chose; over an embedded constant it is a blob shipped in the package.
+        constant = fold(arg, self.fold_env) is not None or (
+            chain and _folds_to_constant(arg, self))
+        if (chain and constant) or isinstance(arg, (cst.SimpleString, cst.ConcatenatedString)):
             self.hit("python.decode.deserialize-blob", node,
                      f"{' → '.join(chain + (kind,))}: {self.snippet(self.line(node))}",
                      strong=kind == "marshal")
@@ -304,20 +497,36 @@ class CallWalker(Walker):
         for arg in node.args:
             labels |= self.describe(arg.value)
         self.spawns.append((line, self.scope, text[:120] or name))
-        program = _program(parts)
-        known_tool = program in names.BUILD_TOOLS
+        programs = self._programs(command) if command is not None else set()
+        params = frozenset(p for p in programs if p.startswith(PARAM))
+        known_tool = bool(programs) and not params and all(_is_build_tool(p) for p in programs)
+        if params and all(_is_build_tool(p) for p in programs - params):
+            self.param_spawns.append((line, self.scope, frozenset(p[len(PARAM):]
+                                                                  for p in params)))
         evidence = f"{name}: {text[:160]}" if text else f"{name}: {self.snippet(line)}"
         if self.hidden_route(node.func):
             self.hit("python.obfuscation.hidden-builtin", node,
                      f"{name} reached through a string lookup", strong=True)
         if not known_tool:  # build tools (cmake, git, compilers) are what setup.py runs
             self.hit("python.process.spawn", node, evidence, strong=True)
-        download = labels & {"download:shell-download", "evalshell:powershell-encoded"} or any(
+        if not programs or params:
+            self.opaque_spawns.append((line, self.scope, text[:120] or name))
+        if known_tool:
+            self.tool_spawns.add(line)
+        decoded = self.chain_of(command) if command is not None else ()
+        if decoded:
+            # The command was kept encoded until it runs: nobody reading the code sees it.
+            self.hit("python.process.decoded-command", node,
+                     f"{' → '.join(decoded)} → {name}: {text[:140] or self.snippet(line)}")
+        download = (labels & {"download:shell-download", "evalshell:powershell-encoded"} or any(
             k.startswith(("paste:", "catcher:", "messenger:", "rawip:", "tunnel:"))
             for k in labels) or (
-            "network:download" in labels)
+            "network:download" in labels)) and not _loopback_only(
+            text + " " + " ".join(_strings_in(command, self)) if command is not None else text)
         if download:
             self.downloads.append((line, self.scope, text[:120] or name))
+            if re.search(r"\s-[oO]\b|--output\b|\bwget\b|-OutFile\b|DownloadFile|>", text):
+                self.fetched_files.append((line, self.scope, text[:120]))
             self.hit("python.process.shell-download", node, evidence, strong=True)
         if "dnscmd:dns-command" in labels and not known_tool:
             self.hit("python.network.dns", node, evidence)
@@ -343,6 +552,138 @@ class CallWalker(Walker):
                 "python.flow.fingerprint-to-network"
             self.hit(rule, node, f"{', '.join(secrets)} → {evidence}", strong=True)
 
+    def _programs(self, command: cst.BaseExpression) -> set[str]:
+        """Every program a command can start, as far as the code says: the first word of a
+        string command, or what the first element of an argument list can be — a literal,
+        a variable's assigned value, either branch of ``a if c else b`` / ``x or 'make'``,
+        the default of ``os.environ.get('CXX', 'c++')``, the path given to a local helper
+        (``abshere('src/configure')``), ``shlex.split(...)``. Empty when unknown."""
+        head = command
+        for _ in range(20):
+            if isinstance(head, cst.BinaryOperation) and isinstance(head.operator, cst.Add):
+                head = head.left
+            elif isinstance(head, (cst.List, cst.Tuple)) and head.elements:
+                head = head.elements[0].value
+                break
+            else:
+                break
+        strings = self._head_strings(head, 0)
+        if strings is None:
+            return set()
+        out = set()
+        for value in strings:
+            if value.startswith(PARAM):
+                out.add(value)
+                continue
+            words = value.strip().split()
+            if not words:
+                return set()
+            program = re.split(r"[/\\]", words[0])[-1].lower()
+            out.add(program[:-4] if program.endswith(".exe") else program)
+        return out
+
+    def _head_strings(self, node: cst.BaseExpression, depth: int) -> list[str] | None:
+        if depth > 8:
+            return None
+        value = fold(node, self.fold_env)
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list):
+            return [value[0]] if value and isinstance(value[0], str) else None
+        if isinstance(node, cst.Name):
+            if self.qualname(node) == "sys.executable":
+                return None  # whatever script it runs decides; not a build tool by itself
+            assigned = self._lookup(self.assigned, node.value)
+            if isinstance(assigned, tuple):  # a loop variable: every item it takes
+                items = fold(assigned[1], self.fold_env)
+                if isinstance(items, list):
+                    return [i for i in items if isinstance(i, str)] or None
+                return self._head_strings(assigned[1], depth + 1)
+            if assigned is None and node.value in self.function_params.get(self.scope, ()):
+                return [PARAM + node.value]
+            return self._head_strings(assigned, depth + 1) if assigned is not None else None
+        if isinstance(node, cst.Attribute) and node.attr.value in _COMPILER_ATTRIBUTES:
+            return [node.attr.value]  # the configured compiler (distutils' compiler.cc ...)
+        if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute) and \
+                node.value.attr.value in _COMPILER_ATTRIBUTES:
+            return [node.value.attr.value]
+        if isinstance(node, cst.IfExp):
+            return _both(self._head_strings(node.body, depth + 1),
+                         self._head_strings(node.orelse, depth + 1))
+        if isinstance(node, cst.BooleanOperation):  # os.environ.get('MAKE') or 'make'
+            right = self._head_strings(node.right, depth + 1)
+            left = self._head_strings(node.left, depth + 1)
+            return right if left == [] else _both(left, right)
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+            return self._head_strings(node.right, depth + 1)  # Path(bin_dir) / "cmake"
+        if isinstance(node, (cst.BinaryOperation, cst.List, cst.Tuple)):
+            return self._head_strings(self._first(node), depth + 1)
+        if not isinstance(node, cst.Call):
+            return None
+        callee = self.qualname(node.func)
+        args = [a.value for a in node.args if not a.keyword]
+        if callee in ("os.environ.get", "os.getenv"):
+            # A configurable tool (CC, CXX, MAKE): what runs by default is the second argument.
+            return self._head_strings(args[1], depth + 1) if len(args) >= 2 else []
+        if callee in _PATH_WRAPPERS and args:
+            return self._head_strings(args[0], depth + 1)
+        if callee is None and not args and isinstance(node.func, cst.Attribute) and \
+                node.func.attr.value in ("resolve", "absolute", "as_posix", "strip"):
+            return self._head_strings(node.func.value, depth + 1)  # (dir / "cmake").resolve()
+        if callee is None or callee in ("os.path.join", "distutils.spawn.find_executable"):
+            # A helper given a path or a tool name: what it names is what runs.
+            named = [fold(a, self.fold_env) for a in args]
+            named = [n for n in named if isinstance(n, str)]
+            return named[-1:] or None
+        return None
+
+    def resolve_param_spawn(self, scope: str, param: str) -> bool:
+        """Whether every call site of the function ``scope`` passes a build tool as
+        ``param`` (and there is at least one)."""
+        params = self.function_params.get(scope, ())
+        if param not in params:
+            return False
+        name = scope.split(".")[-1]
+        sites = [site for callee in (name, *sorted(self.default_refs.get(name, ())))
+                 for site in self.call_sites.get(callee, [])]
+        if not sites:
+            return False
+        saved = self.scopes
+        try:
+            for call, scopes in sites:
+                index = params.index(param)
+                if params and params[0] in ("self", "cls") and \
+                        isinstance(call.func, cst.Attribute):
+                    index -= 1
+                positional = [a.value for a in call.args if a.keyword is None and not a.star]
+                named = {a.keyword.value: a.value for a in call.args if a.keyword}
+                arg = named.get(param) or (positional[index] if 0 <= index < len(positional)
+                                           else None)
+                if arg is None:
+                    return False
+                self.scopes = list(scopes)
+                value = fold(arg, self.fold_env)
+                strings = [v for v in value if isinstance(v, str)] if isinstance(value, list) \
+                    else self._head_strings(arg, 0)
+                if not strings or any(v.startswith(PARAM) for v in strings):
+                    return False
+                programs = {re.split(r"[/\\]", v.strip().split()[0])[-1].lower()
+                            for v in strings if v.strip()}
+                if not programs or not all(_is_build_tool(p.removesuffix(".exe").removesuffix(
+                        ".cmd")) for p in programs):
+                    return False
+        finally:
+            self.scopes = saved
+        return True
+
+    @staticmethod
+    def _first(node: cst.BaseExpression) -> cst.BaseExpression:
+        while isinstance(node, cst.BinaryOperation):
+            node = node.left
+        if isinstance(node, (cst.List, cst.Tuple)) and node.elements:
+            return node.elements[0].value
+        return node
+
     def _detached(self, keywords: dict, text: str) -> bool:
         value = keywords.get("start_new_session")
         if isinstance(value, cst.Name) and value.value == "True":
@@ -365,15 +706,16 @@ class CallWalker(Walker):
 
     def _network(self, node: cst.Call, name: str) -> None:
         line = self.line(node)
-        labels: frozenset = frozenset()
-        for index, arg in enumerate(node.args):
-            described = self.describe(arg.value)
-            if index == 0 and not arg.keyword:
-                # The URL itself naming the metadata service is a read, not an upload.
-                described = described - {"secret:cloud-metadata"}
-            labels |= described
-        self.mark_network_in_try()
+        labels = self._sent_labels(node)
+        if name not in _LOCAL_SOCKET_CALLS:
+            # Creating a socket reaches no one (urllib3 probes IPv6 by binding ::1 inside
+            # try/except: pass); connecting, sending and resolving do.
+            self.mark_network_in_try()
         if name in names.DNS:
+            if node.args and not _names_remote_domain(node.args[0].value, self):
+                # Resolving this host's own name (gethostname(), + '.local') asks the local
+                # resolver about itself; DNS exfiltration puts data under someone's domain.
+                labels = frozenset(k for k in labels if not k.startswith("fingerprint:"))
             constant = node.args and fold(node.args[0].value, self.fold_env) is not None
             if not constant:
                 self.hit("python.network.dns", node, f"{name} on a computed host name: "
@@ -385,15 +727,51 @@ class CallWalker(Walker):
         rule = "python.network.socket" if name in names.SOCKET else "python.network.http"
         self.hit(rule, node, f"{name}: {self.snippet(line)}")
         self.sinks.append((line, self.scope, name))
-        if name in names.DOWNLOAD:
+        target = fold(node.args[0].value, self.fold_env) if node.args else None
+        if name in names.DOWNLOAD and not (isinstance(target, str) and _loopback_only(target)):
             self.downloads.append((line, self.scope, name))
+            if name in _FILE_DOWNLOADS:
+                self.fetched_files.append((line, self.scope, name))
         if name in names.SOCKET:
             self.sources.append(("socket", line, self.scope, name))
         self._flows(node, labels, name)
 
+    def _sent_labels(self, node: cst.Call) -> frozenset:
+        """Labels of what a network call sends. A request whose destination (method and URL
+        positions, ``url=``) is the cloud metadata service reads from it: the token or
+        header it sends back there is not exfiltration. What it returns, sent elsewhere, is."""
+        labels: set[str] = set()
+        destination: set[str] = set()
+        positional = [a for a in node.args if not a.keyword]
+        url_at = 1 if positional and isinstance(fold(positional[0].value, self.fold_env), str) \
+            and str(fold(positional[0].value, self.fold_env)).upper() in _HTTP_METHODS else 0
+        index = 0
+        for arg in node.args:
+            described = self.describe(arg.value)
+            labels |= described
+            if arg.keyword is None:
+                if index == url_at:
+                    destination |= described
+                index += 1
+            elif arg.keyword.value in ("url", "host", "address"):
+                destination |= described
+        if "secret:cloud-metadata" in destination:
+            labels.discard("secret:cloud-metadata")
+        return frozenset(labels)
+
     def _flows(self, node: cst.Call, labels: frozenset, sink: str) -> None:
         line = self.line(node)
+        sites = sorted(k.split(":", 1)[1] for k in labels if k.startswith(_DROP_SITE_LABELS))
+        if sites:
+            self.hit("python.network.catcher-beacon", node,
+                     f"{', '.join(sites)} → {sink} (line {line}): {self.snippet(line)[:120]}")
         secrets = sorted(k.split(":", 1)[1] for k in labels if k.startswith("secret:"))
+        if secrets == ["env-token"] and not any(k.startswith(_DROP_SITE_LABELS)
+                                                for k in labels):
+            # One named variable (OPENAI_API_KEY, SENTRY_DSN) sent with a request is how
+            # every API client authenticates; the environment dumped, a credential file read,
+            # or a token sent to a bot, webhook, paste host or bare IP is not.
+            secrets = []
         prints = sorted(k.split(":", 1)[1] for k in labels if k.startswith("fingerprint:")
                         and k != "fingerprint:platform")
         if secrets:
@@ -459,6 +837,8 @@ class CallWalker(Walker):
             return
         if node.args:
             self._write_path(node, node.args[0].value)
+            if "b" in mode:
+                self.binary_writes.append(self.writes[-1])
 
     def _copy(self, node: cst.Call) -> None:
         if len(node.args) >= 2:
@@ -477,6 +857,39 @@ class CallWalker(Walker):
             self.hit("python.persistence.autostart", node, f"writes {text[:160]}", strong=True)
 
 
+def _plain_params(params: cst.Parameters) -> tuple[str, ...] | None:
+    """Names of positional parameters without defaults; None for anything fancier."""
+    if params.star_arg is not cst.MaybeSentinel.DEFAULT and params.star_arg is not None or \
+            params.kwonly_params or params.star_kwarg is not None or params.posonly_params:
+        return None
+    if any(p.default is not None for p in params.params) or not params.params:
+        return None
+    return tuple(p.name.value for p in params.params)
+
+
+def _assign_and_return(body: cst.BaseSuite) -> tuple[tuple, cst.BaseExpression] | None:
+    """(steps, result) of a body that only assigns names and ends in ``return EXPR``."""
+    if not isinstance(body, cst.IndentedBlock) or len(body.body) > MAX_INLINE_STEPS:
+        return None
+    steps: list[tuple[str, cst.BaseExpression]] = []
+    statements = list(body.body)
+    for index, statement in enumerate(statements):
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            return None
+        small = statement.body[0]
+        last = index == len(statements) - 1
+        if last and isinstance(small, cst.Return) and small.value is not None:
+            return tuple(steps), small.value
+        if isinstance(small, cst.Expr) and index == 0 and isinstance(
+                small.value, (cst.SimpleString, cst.ConcatenatedString)):
+            continue  # docstring
+        if not isinstance(small, cst.Assign) or len(small.targets) != 1 or \
+                not isinstance(small.targets[0].target, cst.Name):
+            return None
+        steps.append((small.targets[0].target.value, small.value))
+    return None
+
+
 def _mostly_escapes(raw: str) -> bool:
     """A literal written almost entirely as \\x../\\ooo escapes (code hidden from grep)."""
     body = raw.strip("'\"bBrRuU")
@@ -493,8 +906,15 @@ def _strings_in(node: cst.BaseExpression, walker: Walker, depth: int = 0) -> lis
         return [value]
     if isinstance(value, bytes):
         return [value.decode("latin-1")]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
     out: list[str] = []
-    if isinstance(node, cst.Call):
+    if isinstance(node, (cst.List, cst.Tuple)):
+        for element in node.elements:
+            out += _strings_in(element.value, walker, depth + 1)
+    elif isinstance(node, cst.Call):
+        if isinstance(node.func, cst.Attribute):  # "...".format(x), decode(...).strip()
+            out += _strings_in(node.func.value, walker, depth + 1)
         for arg in node.args:
             out += _strings_in(arg.value, walker, depth + 1)
     elif isinstance(node, cst.BinaryOperation):
@@ -505,6 +925,9 @@ def _strings_in(node: cst.BaseExpression, walker: Walker, depth: int = 0) -> lis
     elif isinstance(node, cst.Name):
         labels = walker._lookup(walker.taint, node.value) or ()
         out += [lab for lab in labels if lab.startswith("persistence:")]
+        assigned = walker._lookup(getattr(walker, "assigned", {}), node.value)
+        if isinstance(assigned, cst.BaseExpression) and depth < 6:
+            out += _strings_in(assigned, walker, depth + 3)  # what the variable was built from
     return out
 
 
@@ -528,19 +951,111 @@ def _command_parts(node: cst.BaseExpression, walker: Walker) -> list:
     return [" ".join(_strings_in(node, walker))] if not isinstance(node, cst.Name) else [None]
 
 
-def _program(parts: list) -> str | None:
-    if not parts or not isinstance(parts[0], str):
+_LOCAL_SUFFIXES = ("local", "lan", "internal", "localdomain", "localhost", "home", "intranet")
+
+
+def _names_remote_domain(node: cst.BaseExpression, walker: Walker) -> bool:
+    """Whether a host-name expression has a constant part naming a public domain; a bare
+    variable holding gethostname(), or ``gethostname() + '.local'``, does not."""
+    value = fold(node, walker.fold_env)
+    for text in ([value] if isinstance(value, str) else _strings_in(node, walker)):
+        labels = [p for p in text.strip(". ").lower().split(".") if p]
+        if len(labels) >= 2 and labels[-1].isalpha() and labels[-1] not in _LOCAL_SUFFIXES:
+            return True
+    return False
+
+
+_URL_HOST = re.compile(r"\b(?:https?|ftp)://\[?([^/:\s'\"\]]+)", re.IGNORECASE)
+
+
+def _folds_to_constant(node: cst.BaseExpression, walker: Walker, depth: int = 0) -> bool:
+    """Whether the innermost argument of a decode chain is a constant (possibly through a
+    variable assigned one): ``loads(b64decode(BLOB))`` where ``BLOB = '...'``."""
+    while isinstance(node, cst.Call) and depth < 12:
+        if isinstance(node.func, cst.Attribute) and walker.qualname(node.func) is None:
+            node = node.func.value  # data.decode(...), blob.encode(...): the receiver
+        elif node.args:
+            node = node.args[0].value
+        else:
+            break
+        depth += 1
+    if isinstance(node, cst.Name):
+        assigned = walker._lookup(getattr(walker, "assigned", {}), node.value)
+        if isinstance(assigned, cst.BaseExpression) and depth < 12:
+            return _folds_to_constant(assigned, walker, depth + 1)
+    return fold(node, walker.fold_env) is not None
+
+
+def _loopback_only(text: str) -> bool:
+    """Whether every URL in a command or address names this machine (a health check of a
+    server the code just started is not a download)."""
+    hosts = _URL_HOST.findall(text)
+    return bool(hosts) and all(h.lower() in ("localhost", "0.0.0.0", "::1") or
+                               h.startswith("127.") for h in hosts)
+
+
+def _has_xor(node: cst.BaseExpression, depth: int = 0) -> bool:
+    if depth > 6:
+        return False
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, cst.BitXor) or _has_xor(node.left, depth + 1) or \
+            _has_xor(node.right, depth + 1)
+    if isinstance(node, cst.Call):
+        return any(_has_xor(a.value, depth + 1) for a in node.args)
+    return False
+
+
+def _divisions(node: cst.BaseExpression) -> list[cst.BinaryOperation]:
+    out = []
+    while isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+        out.append(node)
+        node = node.left
+    return out
+
+
+def _path_join(node: cst.BinaryOperation, walker: Walker) -> str | None:
+    """``Path.home() / '.aws' / 'credentials'`` as the path text it builds
+    (``~/.aws/credentials``); None unless it joins at least two string parts."""
+    parts = _divisions(node)
+    if not parts:
         return None
-    first = parts[0].strip().split()
-    if not first:
-        return None
-    program = re.split(r"[/\\]", first[0])[-1].lower()
-    return program[:-4] if program.endswith(".exe") else program
+    names: list[str] = []
+    for division in reversed(parts):
+        value = fold(division.right, walker.fold_env)
+        if not isinstance(value, str):
+            return None
+        names.append(value.strip("/\\"))
+    base = fold(parts[-1].left, walker.fold_env)
+    head = base.rstrip("/\\") if isinstance(base, str) else "~"
+    return "/".join([head, *names]) if len(names) >= 2 or isinstance(base, str) else None
+
+
+def _both(left: list[str] | None, right: list[str] | None) -> list[str] | None:
+    return None if left is None or right is None else left + right
+
+
+_BUILD_SCRIPT = re.compile(r"(?:build|make|configure|autogen|bootstrap|compile)[\w.-]*"
+                           r"\.(?:sh|bat|cmd)$")
+
+
+def _is_build_tool(program: str) -> bool:
+    return program in names.BUILD_TOOLS or program.endswith(("configure", "-config", "_config")) \
+        or bool(_BUILD_SCRIPT.fullmatch(program))
+
+
+_SHELL_PYTHON_C = re.compile(r"\bpython[\d.]*(?:\.exe)?\s+-c\s+"
+                             r"(?:\"((?:[^\"\\]|\\.)*)\"|'([^']*)')")
 
 
 def _python_c(node, walker: Walker) -> str | None:
-    """The code of ``[sys.executable, '-c', CODE]`` style commands."""
+    """The code of ``[sys.executable, '-c', CODE]`` style commands, or of a shell string
+    that runs ``python3 -c "CODE"``."""
     if not isinstance(node, (cst.List, cst.Tuple)):
+        text = fold(node, walker.fold_env) if node is not None else None
+        found = _SHELL_PYTHON_C.search(text) if isinstance(text, str) else None
+        if found:
+            code = found.group(1) if found.group(1) is not None else found.group(2)
+            return code.replace('\\"', '"')
         return None
     elements = [e.value for e in node.elements]
     for i, element in enumerate(elements[:-1]):

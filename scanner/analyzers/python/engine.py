@@ -15,11 +15,11 @@ import sys
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
 
 from ...model import Context, Finding, Severity
+from ...scoring import is_test_code
 from ..interface import Derived
-from . import decoders, emit, reach, statements, tokens
+from . import decoders, emit, gate, reach, statements, tokens
 from .calls import CallWalker
 from .flows import combine
 from .hits import MODULE_SCOPE, Hit, ModuleFacts
@@ -31,7 +31,10 @@ MAX_PAYLOADS = 64
 MAX_PAYLOAD_BYTES = 32 * 1024 * 1024
 MAX_TREE_OPERATORS = 12_000
 _EXECUTED = {("exec",), ("eval",), ("compile",), ("python -c",), ("execfile",)}
-_PADDING = re.compile(r"\S[ \t]{150,}\S")
+# Code pushed out of sight behind a run of whitespace: what follows the run must be a statement
+# (``;exec(``, ``import``, a call, an assignment), not a wide table cell in a docstring.
+_PADDING = re.compile(r"\S[ \t]{150,}(?:[;,]\s*)?(?:import\s|from\s+\S+\s+import\s|exec\(|"
+                      r"eval\(|__import__|[A-Za-z_][\w.]*\(|[A-Za-z_]\w*\s*=[^=])|\S[ \t]{150,};")
 # Rules that lead into a payload and get the inner chain appended to their evidence.
 _LEADS = frozenset({"python.exec.decoded-payload", "python.process.python-c",
                     "python.obfuscation.encoded-code", "python.exec.literal-code",
@@ -68,8 +71,9 @@ class Engine:
         size = len(data)
         self.stats.files += depth == 0
         self.stats.bytes_total += size if depth == 0 else 0
-        if not force_tree and not tokens.needs_tree(data if isinstance(data, bytes)
-                                                    else text.encode("utf-8", "ignore")):
+        if not force_tree and gate.reason(
+                data if isinstance(data, bytes) else text.encode("utf-8", "ignore"),
+                test_code=is_test_code(path)) is None:
             return Result()
         facts = self._facts(text, problem, line_offset, depth)
         table = reach.contexts(facts, role)
@@ -112,9 +116,10 @@ class Engine:
             problem = problem or reason
         if not problem:
             try:
-                module = cst.parse_module(source)
+                module = statements.parse_module(source)  # retries mixed tabs as Python 2
                 walker = CallWalker(text.splitlines(), line_offset)
-                MetadataWrapper(module, unsafe_skip_copy=True).visit(walker)
+                walker.module = module
+                module.visit(walker)
                 combine(walker)
                 facts = walker.facts
                 if depth == 0:
@@ -127,7 +132,9 @@ class Engine:
                     UnicodeError, MemoryError) as exc:
                 reason = f"{exc.__class__.__name__} while parsing"
         if facts is None:
-            facts = tokens.TokenScan(text, all_module=True).run()
+            # The reduced source (definitions without tokens blanked, lines kept) when there
+            # is one: the line scan costs as much per byte as it reads.
+            facts = tokens.TokenScan(source if kept < len(text) else text, all_module=True).run()
             facts.parsed = False
             facts.reason = reason
             if line_offset:

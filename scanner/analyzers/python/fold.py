@@ -3,7 +3,10 @@
 ``fold(node, env)`` returns the value an expression certainly has when it is built only from
 literals, known constants and pure string/bytes operations — concatenation, ``%`` and
 ``.format``, f-strings, ``''.join``, ``chr`` lists, ``bytes.fromhex``, ``[::-1]``, base64 and
-friends, decompression, ``codecs.decode(..., 'rot13')`` — or ``None``. Sizes and depth are
+friends, decompression, ``codecs.decode(..., 'rot13')``, substitution ciphers over
+``string.ascii_letters`` (``a[b.index(c)] if c in b else c``, ``str.translate``) and calls of the
+module's own small helpers (``_ = lambda s: zlib.decompress(b64decode(s[::-1]))``, a ``def``
+that only assigns and returns) with constant arguments — or ``None``. Sizes and depth are
 bounded so a hostile expression cannot make folding expensive.
 """
 
@@ -24,12 +27,43 @@ MAX_ITEMS = 200_000
 Value = str | bytes | int | list | tuple | None
 
 
+# Constants of the standard library that substitution ciphers are built from.
+STDLIB_CONSTANTS = {
+    "string.ascii_letters": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "string.ascii_lowercase": "abcdefghijklmnopqrstuvwxyz",
+    "string.ascii_uppercase": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "string.digits": "0123456789",
+    "string.hexdigits": "0123456789abcdefABCDEF",
+    "string.octdigits": "01234567",
+    "string.punctuation": "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+    "string.whitespace": " \t\n\r\x0b\x0c",
+}
+STDLIB_CONSTANTS["string.printable"] = (STDLIB_CONSTANTS["string.digits"]
+                                        + STDLIB_CONSTANTS["string.ascii_letters"]
+                                        + STDLIB_CONSTANTS["string.punctuation"]
+                                        + STDLIB_CONSTANTS["string.whitespace"])
+
+
+@dataclass(frozen=True)
+class Inline:
+    """A helper simple enough to fold through: ``lambda p: EXPR`` or a ``def`` whose body only
+    assigns names and returns. ``steps`` are the assignments in order; ``chain`` is the
+    decode chain its result carries (``reverse, base64, zlib``), for the exec handler."""
+
+    params: tuple[str, ...]
+    steps: tuple[tuple[str, cst.BaseExpression], ...]
+    result: cst.BaseExpression
+    chain: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class FoldEnv:
-    """What folding needs from the walker: names of callables and values of variables."""
+    """What folding needs from the walker: names of callables and values of variables, and
+    (optionally) the module's own foldable helpers by name."""
 
     qualname: Callable[[cst.BaseExpression], str | None]
     constant: Callable[[str], Value]
+    function: Callable[[str], Inline | None] | None = None
 
 
 def fold(node: cst.BaseExpression, env: FoldEnv, depth: int = 0) -> Value:
@@ -56,7 +90,17 @@ def _fold(node, env: FoldEnv, depth: int) -> Value:
     if isinstance(node, cst.FormattedString):
         return _fstring(node, env, depth)
     if isinstance(node, cst.Name):
-        return env.constant(node.value)
+        value = env.constant(node.value)
+        if value is None and node.value not in _SHADOWED:
+            return STDLIB_CONSTANTS.get(env.qualname(node) or "")
+        return value
+    if isinstance(node, cst.Attribute):
+        return STDLIB_CONSTANTS.get(env.qualname(node) or "")
+    if isinstance(node, cst.IfExp):
+        test = _test(node.test, env, depth)
+        if test is None:
+            return None
+        return fold(node.body if test else node.orelse, env, depth)
     if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
         if len(node.elements) > MAX_ITEMS:
             return None
@@ -71,6 +115,32 @@ def _fold(node, env: FoldEnv, depth: int) -> Value:
         return _call(node, env, depth)
     if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
         return _comprehension(node, env, depth)
+    return None
+
+
+_SHADOWED = frozenset({"True", "False", "None"})
+
+
+def _test(node: cst.BaseExpression, env: FoldEnv, depth: int) -> bool | None:
+    """The truth of ``a in b``, ``a not in b``, ``a == b``, ``a != b`` over folded values."""
+    if not isinstance(node, cst.Comparison) or len(node.comparisons) != 1:
+        return None
+    left = fold(node.left, env, depth)
+    target = node.comparisons[0]
+    right = fold(target.comparator, env, depth)
+    if left is None or right is None:
+        return None
+    op = target.operator
+    if isinstance(op, (cst.In, cst.NotIn)):
+        if not isinstance(right, (str, bytes, list, tuple)) or (
+                isinstance(right, (str, bytes)) and type(left) is not type(right)):
+            return None
+        found = left in right
+        return found if isinstance(op, cst.In) else not found
+    if isinstance(op, cst.Equal):
+        return left == right
+    if isinstance(op, cst.NotEqual):
+        return left != right
     return None
 
 
@@ -168,8 +238,32 @@ def _args(node: cst.Call, env: FoldEnv, depth: int) -> list[Value]:
     return [fold(arg.value, env, depth) for arg in node.args if not arg.keyword and not arg.star]
 
 
+def _inline(helper: Inline, node: cst.Call, env: FoldEnv, depth: int) -> Value:
+    """The value of a call to one of the module's own small helpers, by substitution."""
+    if any(arg.keyword or arg.star for arg in node.args) or \
+            len(node.args) != len(helper.params):
+        return None
+    bound: dict[str, Value] = {}
+    for param, arg in zip(helper.params, node.args):
+        value = fold(arg.value, env, depth)
+        if value is None:
+            return None
+        bound[param] = value
+    local = FoldEnv(env.qualname, _bind_all(env.constant, bound), env.function)
+    for target, expression in helper.steps:
+        value = fold(expression, local, depth)
+        if value is None:
+            return None
+        bound[target] = value
+    return fold(helper.result, local, depth)
+
+
 def _call(node: cst.Call, env: FoldEnv, depth: int) -> Value:
     func = node.func
+    if isinstance(func, cst.Name) and env.function is not None:
+        helper = env.function(func.value)
+        if helper is not None:
+            return _inline(helper, node, env, depth)
     name = env.qualname(func)
     if name in DECODE:
         args = _args(node, env, depth)
@@ -200,6 +294,8 @@ def _call(node: cst.Call, env: FoldEnv, depth: int) -> Value:
         if isinstance(value, (str, list, bytes)):
             return list(reversed(value)) if name == "builtins.reversed" else list(value)
         return None
+    if name == "builtins.zip" and node.args:
+        return _zip(node, env, depth)
     if name == "builtins.map" and len(node.args) == 2:
         mapper = env.qualname(node.args[0].value)
         items = fold(node.args[1].value, env, depth)
@@ -211,12 +307,35 @@ def _call(node: cst.Call, env: FoldEnv, depth: int) -> Value:
     return None
 
 
+def _zip(node: cst.Call, env: FoldEnv, depth: int) -> Value:
+    """``zip(data, itertools.cycle(key))``: the repeating-key XOR loop's pairs."""
+    columns: list = []
+    cyclic: list[bool] = []
+    for arg in node.args:
+        if arg.keyword or arg.star:
+            return None
+        value = arg.value
+        repeat = isinstance(value, cst.Call) and env.qualname(value.func) == "itertools.cycle"
+        if repeat:
+            value = value.args[0].value if value.args else None
+        folded = fold(value, env, depth) if value is not None else None
+        if not isinstance(folded, (str, bytes, list)) or not folded:
+            return None
+        columns.append(list(folded))
+        cyclic.append(repeat)
+    finite = [len(c) for c, r in zip(columns, cyclic) if not r]
+    if not finite or min(finite) > MAX_ITEMS:
+        return None
+    return [tuple(c[i % len(c)] for c in columns) for i in range(min(finite))]
+
+
 def _method(node: cst.Call, func: cst.Attribute, env: FoldEnv, depth: int) -> Value:
     method = func.attr.value
     if method not in _METHODS:
         return None
     target = fold(func.value, env, depth)
-    if target is None:
+    if target is None and not (method == "maketrans" and
+                               env.qualname(func.value) == "builtins.str"):
         return None
     args = _args(node, env, depth)
     if any(a is None for a in args):
@@ -244,11 +363,20 @@ def _method(node: cst.Call, func: cst.Attribute, env: FoldEnv, depth: int) -> Va
         return getattr(target, method)()
     if method == "fromhex":
         return decoders.decode("hex", args[0]) if args else None
+    if method in ("index", "find") and len(args) == 1 and (
+            isinstance(target, list) or type(args[0]) is type(target)):
+        if method == "find":
+            return target.find(args[0]) if not isinstance(target, list) else None
+        return target.index(args[0])
+    if method == "maketrans" and len(args) >= 2 and all(isinstance(a, str) for a in args[:2]):
+        return list(str.maketrans(args[0], args[1]).items())
+    if method == "translate" and isinstance(target, str) and args and isinstance(args[0], list):
+        return target.translate(dict(args[0]))
     return None
 
 
 _METHODS = frozenset({"join", "decode", "encode", "format", "replace", "strip", "lower", "upper",
-                      "fromhex"})
+                      "fromhex", "index", "find", "maketrans", "translate"})
 
 
 def _comprehension(node, env: FoldEnv, depth: int) -> Value:
@@ -256,17 +384,32 @@ def _comprehension(node, env: FoldEnv, depth: int) -> Value:
     if node.for_in.inner_for_in is not None:
         return None
     target = node.for_in.target
-    if not isinstance(target, cst.Name) or node.for_in.ifs:
+    if isinstance(target, cst.Tuple) and all(isinstance(e.value, cst.Name)
+                                             for e in target.elements):
+        targets = [e.value.value for e in target.elements]
+    elif isinstance(target, cst.Name):
+        targets = [target.value]
+    else:
         return None
     items = fold(node.for_in.iter, env, depth)
     if isinstance(items, (str, bytes)):
         items = list(items)
     if not isinstance(items, list) or len(items) > MAX_ITEMS:
         return None
-    name = target.value
     out = []
     for item in items:
-        scoped = FoldEnv(env.qualname, _bind(env.constant, name, item))
+        if len(targets) == 1:
+            bound = {targets[0]: item}
+        elif isinstance(item, (tuple, list)) and len(item) == len(targets):
+            bound = dict(zip(targets, item))
+        else:
+            return None
+        scoped = FoldEnv(env.qualname, _bind_all(env.constant, bound), env.function)
+        keep = [_test(cond.test, scoped, depth) for cond in node.for_in.ifs]
+        if None in keep:
+            return None
+        if not all(keep):
+            continue
         value = fold(node.elt, scoped, depth)
         if value is None:
             return None
@@ -274,8 +417,8 @@ def _comprehension(node, env: FoldEnv, depth: int) -> Value:
     return out
 
 
-def _bind(constant: Callable[[str], Value], name: str, value: Value):
+def _bind_all(constant: Callable[[str], Value], bound: dict[str, Value]):
     def lookup(other: str) -> Value:
-        return value if other == name else constant(other)
+        return bound[other] if other in bound else constant(other)
 
     return lookup

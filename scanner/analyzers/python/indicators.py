@@ -76,7 +76,9 @@ INDICATORS: tuple[Indicator, ...] = (
        r"certutil\s.*-urlcache|bitsadmin\s.*/transfer|Start-BitsTransfer|\bmshta\s"),
     _i("evalshell", "powershell-encoded",
        r"powershell(?:\.exe)?\s+.*-(?:e|enc|encodedcommand)\s|Invoke-Expression|\biex\s*\("),
-    _i("revshell", "reverse-shell", r"/dev/tcp/|\b(?:ba)?sh\s+-i\b|\bnc(?:at)?\s+.*-e\s|"
+    # An interactive shell reading its stdin (a socket's), not ``bash -i -c 'cmd'``.
+    _i("revshell", "reverse-shell", r"/dev/tcp/|\b(?:ba)?sh\s+-i\b(?!\s+-c\b)|"
+       r"\bnc(?:at)?\s+.*-e\s|"
        r"\bmkfifo\b.*\bnc\b"),
     _i("dnscmd", "dns-command", r"\b(?:nslookup|dig|host)\s+\S"),
     _i("mining", "crypto-miner", r"\bxmrig\b|stratum\+(?:tcp|ssl)|minexmr|nanopool\.org|"

@@ -130,7 +130,15 @@ BUILD_TOOLS = frozenset({
     "./configure", "sh", "bash", "xcrun", "ar", "ld", "lipo", "install_name_tool", "patchelf",
     "rustc", "cargo", "go", "npm", "yarn", "node", "qmake", "protoc", "python", "python3",
     "mvn", "javac", "uname", "sysctl", "ldconfig", "lsb_release", "nproc", "which",
-    "nvidia-smi", "sw_vers", "xcode-select", "where", "getconf",
+    "nvidia-smi", "sw_vers", "xcode-select", "where", "getconf", "gmake", "nmake", "ccache",
+    "gfortran", "icc", "icx", "ifort", "ifx", "autoconf", "automake", "autogen.sh", "libtool",
+    "bison", "flex", "yasm", "nasm", "pkgconf", "xcodebuild", "msbuild", "vswhere", "brew",
+    "rpm", "dpkg-architecture", "ldd", "otool", "strip", "objdump", "nm", "dlltool", "windres",
+    "rc", "link", "lib", "emcc", "hipcc", "hipconfig", "gcc-ar", "llvm-ar",
+    # File utilities build steps use to prepare trees (destructive forms are separate rules).
+    "patch", "touch", "mkdir", "cp", "ln", "tar", "unzip", "install", "sed",
+    # Front-end builds some packages run for their bundled assets.
+    "npx", "pnpm", "webpack", "tsc", "esbuild", "rollup", "vite",
 })
 STDLIB_COMMON = frozenset({
     "os", "sys", "site", "importlib", "types", "warnings", "re", "io", "encodings", "codecs",

@@ -25,6 +25,9 @@ class Role:
     install_hooks: bool = False
     main_runs: bool = False
     all_functions_run: bool = False  # helper modules setup.py imports to call
+    # When known: the function names the install files call; only those (and what they
+    # call) of a helper module run at install, not every function it defines.
+    entry_points: frozenset[str] | None = None
 
 
 def install_classes(facts: ModuleFacts) -> set[str]:
@@ -38,9 +41,11 @@ def install_classes(facts: ModuleFacts) -> set[str]:
                 continue
             for base in bases:
                 last = base.split(".")[-1]
+                # A bare ``Command`` subclass is a custom verb (upload, test, release) that
+                # runs only when someone names it, never during pip install.
                 if last in names.INSTALL_COMMANDS or last.lstrip("_") in names.INSTALL_COMMANDS \
                         or base.startswith(("setuptools.command.", "distutils.command.")) \
-                        or last in ("Command",) or base in found or last in found:
+                        or base in found or last in found:
                     found.add(cls)
                     changed = True
                     break
@@ -49,8 +54,10 @@ def install_classes(facts: ModuleFacts) -> set[str]:
 
 def contexts(facts: ModuleFacts, role: Role) -> dict[str, Context]:
     roots = {MODULE_SCOPE} | facts.roots
-    if role.all_functions_run:
+    if role.all_functions_run and role.entry_points is None:
         roots |= facts.functions
+    elif role.all_functions_run:
+        roots |= {fn for fn in facts.functions if fn.split(".")[-1] in role.entry_points}
     if role.main_runs:
         roots.add(MAIN_SCOPE)
     if role.install_hooks:

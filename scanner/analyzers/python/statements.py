@@ -9,12 +9,30 @@ statements are kept because they are short and carry aliases, constants and call
 from __future__ import annotations
 
 import ast
+import re
 import unicodedata
 import warnings
 
 from .tokens import STRONG_FOLDED
 
 BIG_FILE = 16 * 1024
+_SPAWNS = re.compile(r"\bsubprocess\.|\bPopen\(|\bos\.(?:system|popen|exec\w*|spawn\w*)\(")
+
+
+def _quiet_methods(node: ast.ClassDef, lines: list[str]) -> list[tuple[int, int, str]]:
+    """Spans of a class's methods without a strong token, unless blanking them all would
+    leave the class body empty (no longer valid Python)."""
+    quiet = []
+    for method in node.body:
+        if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            start = min([method.lineno] + [d.lineno for d in method.decorator_list]) - 1
+            end = method.end_lineno or method.lineno
+            segment = "".join(lines[start:end])
+            if not segment.isascii():
+                segment = unicodedata.normalize("NFKC", segment)
+            if not STRONG_FOLDED.search(segment.encode("utf-8", "ignore").lower()):
+                quiet.append((start, end, segment))
+    return quiet if len(quiet) < len(node.body) else []
 
 
 def reduce_source(text: str) -> tuple[str, int]:
@@ -27,6 +45,8 @@ def reduce_source(text: str) -> tuple[str, int]:
         return text, len(text)
     lines = text.splitlines(keepends=True)
     keep = [True] * len(lines)
+    dropped: list[tuple[int, int, str]] = []
+    spawners: set[str] = set()
     for node in tree.body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
@@ -36,8 +56,20 @@ def reduce_source(text: str) -> tuple[str, int]:
         if not segment.isascii():
             segment = unicodedata.normalize("NFKC", segment)
         if not STRONG_FOLDED.search(segment.encode("utf-8", "ignore").lower()):
-            for index in range(start, min(end, len(lines))):
-                keep[index] = False
+            dropped.append((start, end, segment))
+        elif isinstance(node, ast.FunctionDef) and _SPAWNS.search(segment):
+            spawners.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            dropped += _quiet_methods(node, lines)  # one method with a token keeps only itself
+    # Callers of a module function that starts processes stay: what they pass decides what
+    # runs (versioneer's run_command(GITS, ...) is git).
+    calls = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(spawners))) + r")\b") \
+        if spawners else None
+    for start, end, segment in dropped:
+        if calls is not None and calls.search(segment):
+            continue
+        for index in range(start, min(end, len(lines))):
+            keep[index] = False
     out = []
     kept = 0
     for line, flag in zip(lines, keep):
@@ -47,3 +79,20 @@ def reduce_source(text: str) -> tuple[str, int]:
         else:
             out.append("\n" if line.endswith("\n") else "")
     return "".join(out), kept
+
+
+_LEADING_TABS = re.compile(r"^[ \t]*\t[ \t]*", re.MULTILINE)
+
+
+def parse_module(source: str):
+    """``libcst.parse_module``, retried once with leading tabs expanded to 8 columns when the
+    first attempt fails: Python 2 read mixed tab/space indentation that way, and code written
+    for it (or made to look broken) should still get a syntax tree."""
+    import libcst as cst
+
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError:
+        if "\t" not in source:
+            raise
+        return cst.parse_module(_LEADING_TABS.sub(lambda m: m.group(0).expandtabs(8), source))

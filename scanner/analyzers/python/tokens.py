@@ -1,5 +1,7 @@
-"""Token-level scanning: the cheap pre-pass that decides who gets a tree, and the fallback
-for code libcst cannot parse (Python 2, deliberate syntax errors, NUL bytes).
+"""Token-level scanning: the token families the pre-pass (:mod:`.gate`, which finds them with
+one YARA scan) decides on, and the fallback for code libcst cannot parse (Python 2,
+deliberate syntax errors, NUL bytes). ``needs_tree`` is the earlier regex-only pre-pass, kept
+for when YARA cannot answer and as the benchmarks' point of comparison.
 
 The fallback works line by line with regular expressions. It cannot see scopes, so in
 install/startup files every line counts as module code, elsewhere only unindented lines do;
@@ -44,7 +46,8 @@ IND_T = re.compile(
     rb"base64|zlib|builtins|socket)|https?://(?!127\.|0\.0|10\.|192\.168)\d+\.\d+\.\d+\.\d+|"
     rb"Fernet\(|ImageGrab|pynput|pyperclip\.paste|rm\s+-rf\s+[/~]|\.pth['\"]|"
     rb"readframes|169\.254\.169\.254|marshal\.loads?\(|Login Data|Local State|leveldb|"
-    rb"wallet\.dat|id_rsa|\.ssh/|\.aws/credentials|/etc/shadow|dict\(os\.environ\)|"
+    rb"wallet\.dat|id_rsa|\.ssh/|\.aws/credentials|['\"]\.(?:aws|ssh|kube|docker)['\"]|"
+    rb"/etc/shadow|dict\(os\.environ\)|"
     rb"json\.dumps\(os\.environ|str\(os\.environ\)|sleep\(\s*\d{3,}|"
     rb"(?m:=\s*(?:exec|eval|__builtins__)\s*$)|"
     rb"(?:b64decode|b32decode|b85decode|unhexlify)\(\s*b?['\"][A-Za-z0-9+/=]{40,}",

@@ -14,7 +14,7 @@ import re
 import unicodedata
 
 import libcst as cst
-from libcst.metadata import PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import names
 from .fold import FoldEnv, fold
@@ -30,12 +30,14 @@ MAX_DESCRIBE_DEPTH = 40
 
 
 class Walker(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    """Visit with ``module.visit(walker)`` after setting ``walker.module`` (for line numbers)."""
 
     def __init__(self, lines: list[str], line_offset: int = 0) -> None:
         super().__init__()
         self.lines = lines
         self.line_offset = line_offset
+        self.module: cst.Module | None = None
+        self._positions = None  # node -> CodeRange, resolved on the first line() call
         self.facts = ModuleFacts()
         self.scopes: list[str] = [MODULE_SCOPE]
         self.aliases: dict[str, dict[str, str]] = {MODULE_SCOPE: {}}
@@ -66,10 +68,15 @@ class Walker(cst.CSTVisitor):
         return self.scopes[-1]
 
     def line(self, node: cst.CSTNode) -> int:
-        try:
-            return self.get_metadata(PositionProvider, node).start.line + self.line_offset
-        except KeyError:
-            return self.line_offset + 1
+        # Positions cost a full position-tracking code generation of the module (as much as
+        # the walk itself), so they are computed on the first question, not for every tree.
+        if self._positions is None:
+            if self.module is None:
+                return self.line_offset + 1
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True) \
+                .resolve(PositionProvider)
+        position = self._positions.get(node)
+        return (position.start.line if position else 1) + self.line_offset
 
     def snippet(self, line: int) -> str:
         index = line - 1
