@@ -36,6 +36,12 @@ class ArtifactHeader:
 
 @dataclass(frozen=True)
 class MemberDigest:
+    """A file member's digest and size as read.
+
+    sha256: None where the scan did not hash members: only wheels (for their RECORD) and scans
+    whose policy allows members by digest need it (see ``scanner.pipeline.open_for_scan``).
+    """
+
     sha256: bytes | None
     size: int
     complete: bool
@@ -47,7 +53,8 @@ class ArtifactView:
     """Everything whole-artifact analysers may look at.
 
     members: every member in walk order (nested archive members included).
-    digests: per file member, the digest and size of the bytes actually read.
+    digests: per file member, the digest and size of the bytes actually read (the digest may
+        be None, see MemberDigest).
     texts: bytes of retained text members (Python, .pth, metadata, configs, scripts).
     anomalies: container problems met while opening and walking.
     kind: wheel, sdist, egg, zip, tar, file, directory.

@@ -8,8 +8,9 @@ cannot be opened at all raises :class:`UnreadableArtifact`.
 
 Module map: ``detect`` (formats by magic bytes), ``budget`` (bounded reads and limits),
 ``paths`` (member-name checks), ``ziplayout`` (central directory vs local headers, stray
-bytes, end records), ``zipnames`` (names wrongly flagged UTF-8), ``zipsalvage`` (zips without
-a central directory), ``tarstream`` (a tar stream tarfile cannot use to escape the limits).
+bytes, end records), ``zipinplace`` (members read straight from a zip in memory),
+``zipnames`` (names wrongly flagged UTF-8), ``zipsalvage`` (zips without a central
+directory), ``tarstream`` (a tar stream tarfile cannot use to escape the limits).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from ..model import Anomaly, Limits, Member, MemberType, Severity
 from ..text import escape
-from . import detect, tarstream, zipsalvage
+from . import detect, tarstream, zipinplace, zipsalvage
 from .budget import Budget, LimitExceeded, ReadResult
 from .paths import name_anomalies, normalize
 from .ziplayout import layout_anomalies
@@ -46,6 +47,7 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXE
 _IN_MEMORY_BYTES = 64 * 1024 * 1024  # artifacts up to this size are read into memory once
 _ENCRYPTED_FLAGS = 0x1 | 0x40  # traditional and strong encryption
 _AES_METHOD = 99
+_PATCHED_DATA_FLAG = 0x20  # zipfile refuses these; leave that to it
 
 
 class UnreadableArtifact(Exception):
@@ -57,7 +59,8 @@ class Entry:
     """One member as the walk produced it.
 
     data: the leading bytes analysers see (None for directories, links and unread members).
-    sha256 / read_size: digest and count of every byte actually read.
+    sha256 / read_size: digest and count of every byte actually read; sha256 is None when the
+        walk did not hash members (see ``open_artifact``'s ``digest_every_member``).
     complete: False when a limit or an error cut the read short.
     format: what the content is by its magic bytes (``detect.sniff``), or None.
     """
@@ -83,10 +86,11 @@ class OpenedArtifact:
     _data: bytes | None = None
     anomalies: list[Anomaly] = field(default_factory=list)
     budget: Budget | None = None
+    digest_every_member: bool = True
 
     def entries(self) -> Iterator[Entry]:
         """Walk every member once. Stops early (with an anomaly) when a limit is hit."""
-        self.budget = Budget(self.limits)
+        self.budget = Budget(self.limits, hash_members=self.digest_every_member)
         produced = 0
         try:
             for entry in self._walk(self.budget):
@@ -135,12 +139,28 @@ def _open_regular(path: Path):
 
 
 def open_artifact(source: str | os.PathLike | bytes, limits: Limits | None = None,
-                  filename: str | None = None) -> OpenedArtifact:
+                  filename: str | None = None, *,
+                  digest_every_member: bool = True) -> OpenedArtifact:
     """Identify ``source`` (a path or the artifact's bytes) and prepare it for walking.
+
+    digest_every_member: give every member's sha256 (``Entry.sha256``). When False, members
+    are hashed only where the artifact itself needs their digests: a zip whose central
+    directory lists a top-level ``*.dist-info/RECORD`` (the wheel RECORD check compares every
+    file with it; the whole walk is then hashed, nested archives included) and a zip
+    recovered without a central directory (it may still be a wheel). Elsewhere
+    ``Entry.sha256`` is None. SHA-256 of every member is a sixth of unpacking's CPU time, and
+    sdists, which are most of the bytes, have nothing to check it against; callers that need
+    digests anyway (a policy allowing members by sha256, release inventories) keep the default.
 
     Raises UnreadableArtifact when it is not something distscan can open.
     """
-    limits = limits or Limits()
+    opened = _open_artifact(source, limits or Limits(), filename)
+    opened.digest_every_member = digest_every_member
+    return opened
+
+
+def _open_artifact(source: str | os.PathLike | bytes, limits: Limits,
+                   filename: str | None) -> OpenedArtifact:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         return _identify(filename or "<bytes>", len(data), hashlib.sha256(data).hexdigest(),
@@ -326,19 +346,30 @@ def _walk_zip(fp, size: int, prefix: str, depth: int, budget: Budget,
         blob = fp.read()
         if not blob.startswith(b"PK\x03\x04"):
             raise
+        if depth == 0:
+            budget.hash_members = True  # what is recovered may be a wheel with a RECORD
         yield from _salvage_zip(blob, prefix, depth, budget, anomalies, where_path, str(exc))
         return
     if patched_size >= 0:
         size = patched_size
     infos = zf.infolist()
+    if depth == 0 and not budget.hash_members and any(map(_is_record, infos)):
+        budget.hash_members = True  # the wheel RECORD check needs every member's digest
     limits = budget.limits
     if len(infos) > limits.max_members:
         infos = infos[: limits.max_members + 1]  # the walk stops at the limit anyway
+    # Members whose local header agrees with the central directory are read in place when
+    # the zip is in memory (see zipinplace); the others through zipfile, as before.
+    in_place: dict[int, int] | None = {} if isinstance(fp, io.BytesIO) else None
     try:
-        anomalies.extend(layout_anomalies(fp, size, zf, where_path, prefix, infos))
+        anomalies.extend(layout_anomalies(fp, size, zf, where_path, prefix, infos, in_place))
     except _READ_ERRORS as exc:
         anomalies.append(Anomaly("container.corrupt", f"zip structure cannot be checked: "
                                  f"{_describe(exc)}", where_path))
+    view = memoryview(fp.getvalue()) if in_place else None
+    head = _ReadHead(fp)
+    if depth == 0:
+        budget.consumed = head
     seen: set[str] = set()
     for info in infos:
         display = prefix + info.filename
@@ -363,21 +394,31 @@ def _walk_zip(fp, size: int, prefix: str, depth: int, budget: Budget,
                 "checked", display, escape(info.filename), Severity.HIGH))
             yield Entry(member, None, complete=False)
             continue
-        try:
-            stream = zf.open(info)
-        except _READ_ERRORS as exc:
-            anomalies.append(Anomaly(
-                "container.corrupt-member", f"member cannot be read: {_describe(exc)}", display,
-                escape(info.filename), Severity.MEDIUM))
-            yield Entry(member, None, complete=False)
-            continue
-        with stream:
-            # Read past a bad CRC (we check it ourselves): some installers ignore it, so the
-            # bytes must still be analysed.
-            if hasattr(stream, "_expected_crc"):
-                stream._expected_crc = None
-            result = budget.read_member(stream, display, _ZipConsumed(stream, stored), crc=True,
+        start = in_place.get(info.header_offset) if in_place else None
+        if (start is not None and info.compress_type in zipinplace.METHODS
+                and not info.flag_bits & _PATCHED_DATA_FLAG):
+            direct = zipinplace.InPlaceMember(view, start, info.compress_size, info.file_size,
+                                              info.compress_type)
+            head.member = direct
+            result = budget.read_member(direct, display, direct.consumed, crc=True,
                                         errors=_READ_ERRORS)
+        else:
+            head.member = None
+            try:
+                stream = zf.open(info)
+            except _READ_ERRORS as exc:
+                anomalies.append(Anomaly(
+                    "container.corrupt-member", f"member cannot be read: {_describe(exc)}",
+                    display, escape(info.filename), Severity.MEDIUM))
+                yield Entry(member, None, complete=False)
+                continue
+            with stream:
+                # Read past a bad CRC (we check it ourselves): some installers ignore it, so
+                # the bytes must still be analysed.
+                if hasattr(stream, "_expected_crc"):
+                    stream._expected_crc = None
+                result = budget.read_member(stream, display, _ZipConsumed(stream, stored),
+                                            crc=True, errors=_READ_ERRORS)
         if result.error is not None:
             anomalies.append(Anomaly(
                 "container.corrupt-member", f"member cannot be read to its end: "
@@ -389,7 +430,15 @@ def _walk_zip(fp, size: int, prefix: str, depth: int, budget: Budget,
                 f"CRC {info.CRC:08x} declared, {result.crc32:08x} actual", Severity.HIGH))
         entry = _finish_entry(member, result, anomalies)
         yield entry
-        yield from _nested(entry, depth, budget, anomalies)
+        if entry.format in detect.ARCHIVE_FORMATS:  # else _nested has nothing to do
+            yield from _nested(entry, depth, budget, anomalies)
+
+
+def _is_record(info: zipfile.ZipInfo) -> bool:
+    """Whether the member is a top-level ``*.dist-info/RECORD``, the file the container
+    analyser's RECORD check reads (its path as a member is exactly the zip name)."""
+    name = info.filename
+    return name.endswith(".dist-info/RECORD") and name.count("/") == 1
 
 
 def _salvage_zip(blob: bytes, prefix: str, depth: int, budget: Budget, anomalies: list[Anomaly],
@@ -429,7 +478,22 @@ def _salvage_zip(blob: bytes, prefix: str, depth: int, budget: Budget, anomalies
             result = ReadResult(result.data, result.sha256, result.size, False, result.anomaly)
         entry = _finish_entry(member, result, anomalies)
         yield entry
-        yield from _nested(entry, depth, budget, anomalies)
+        if entry.format in detect.ARCHIVE_FORMATS:  # else _nested has nothing to do
+            yield from _nested(entry, depth, budget, anomalies)
+
+
+class _ReadHead:
+    """How far into a zip the member reads have got, for the whole-artifact expansion ratio:
+    the in-place reader's position, or the file position zipfile's reads leave behind."""
+
+    __slots__ = ("fp", "member")
+
+    def __init__(self, fp):
+        self.fp = fp
+        self.member: zipinplace.InPlaceMember | None = None
+
+    def __call__(self) -> int:
+        return self.member.position if self.member is not None else self.fp.tell()
 
 
 @dataclass(frozen=True)
@@ -457,7 +521,7 @@ def _walk_tar(fp, size: int, prefix: str, depth: int, budget: Budget,
     try:
         raw, stream, buffered = tarstream.open_stream(fp, budget)
         if depth == 0:
-            budget.consumed = lambda: raw.consumed
+            budget.consumed = raw.counted
         tf = tarfile.open(fileobj=buffered, mode="r:", tarinfo=tarstream.BoundedTarInfo)
     except tarstream.OversizedHeader as exc:
         anomalies.append(tarstream.header_anomaly(exc, where_path))
@@ -519,7 +583,7 @@ def _walk_tar(fp, size: int, prefix: str, depth: int, budget: Budget,
                 display, escape(info.name), Severity.MEDIUM))
             yield Entry(member, None, complete=False)
             return
-        result = budget.read_member(data_stream, display, lambda: raw.consumed,
+        result = budget.read_member(data_stream, display, raw.counted,
                                     errors=_READ_ERRORS)
         error = result.error
         if error is not None or result.size < info.size:
@@ -531,7 +595,8 @@ def _walk_tar(fp, size: int, prefix: str, depth: int, budget: Budget,
                 result = ReadResult(result.data, result.sha256, result.size, False, result.anomaly)
         entry = _finish_entry(member, result, anomalies)
         yield entry
-        yield from _nested(entry, depth, budget, anomalies)
+        if entry.format in detect.ARCHIVE_FORMATS:  # else _nested has nothing to do
+            yield from _nested(entry, depth, budget, anomalies)
         # Going on past a cut member means skipping its rest: fine after the member-size
         # limit (the stream guard still counts what is skipped), pointless after an error.
         if not entry.complete and (result.anomaly is None

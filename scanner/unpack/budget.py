@@ -25,7 +25,8 @@ class ReadResult:
     """One member read to its end, to a limit or to a read error.
 
     data: the leading bytes analysers see (at most ``Limits.analysis_window``).
-    sha256: digest of every byte read; size: how many bytes that was.
+    sha256: digest of every byte read, or None when the budget does not hash members
+        (``Budget.hash_members``); size: how many bytes that was.
     complete: False when a limit or an error stopped the read (``anomaly`` or ``error`` says
         which); ``data`` then holds what was read before that.
     crc32: CRC-32 of the bytes read, when the caller asked for it.
@@ -33,7 +34,7 @@ class ReadResult:
     """
 
     data: bytes
-    sha256: bytes
+    sha256: bytes | None
     size: int
     complete: bool
     anomaly: Anomaly | None = None
@@ -64,6 +65,9 @@ class Budget:
     are not compressed). Everything produced so far, nested archives included, came out of
     those bytes, so a nest of archives each below the per-member limits is caught as early
     as a single bomb.
+    hash_members: whether member reads compute a sha256. Hashing is about a sixth of
+    unpacking's CPU time, and most artifacts need no member digest (see ``open_artifact``);
+    a walker may switch it on before it reads its first member.
     """
 
     limits: Limits
@@ -71,6 +75,7 @@ class Budget:
     started: float = field(default_factory=time.monotonic)
     total_bytes: int = 0
     members: int = 0
+    hash_members: bool = True
 
     def check_time(self, path: str | None) -> None:
         if time.monotonic() - self.started > self.limits.timeout_s:
@@ -110,7 +115,7 @@ class Budget:
         limits = self.limits
         step = limits.chunk_bytes
         window = limits.analysis_window
-        digest = hashlib.sha256()
+        digest = hashlib.sha256() if self.hash_members else None
         running_crc = 0
         first = b""  # most members are one chunk: keep it as it is, without a copy
         kept: io.BytesIO | None = None  # a long window grows in place, never joined twice
@@ -128,7 +133,8 @@ class Budget:
                 break
             produced += len(chunk)
             self.total_bytes += len(chunk)
-            digest.update(chunk)
+            if digest is not None:
+                digest.update(chunk)
             if crc:
                 running_crc = zlib.crc32(chunk, running_crc)
             if kept_size < window:
@@ -158,5 +164,6 @@ class Budget:
             self._check_artifact_ratio(path)
             self.check_time(path)
         data = first if kept is None else kept.getvalue()
-        return ReadResult(data, digest.digest(), produced, anomaly is None and error is None,
-                          anomaly, running_crc if crc else None, error)
+        return ReadResult(data, digest.digest() if digest is not None else None, produced,
+                          anomaly is None and error is None, anomaly,
+                          running_crc if crc else None, error)

@@ -16,6 +16,11 @@ _ODD = re.compile("[\\\\\x00-\x1f\x7f\ud800-\udfff]|\\.\\.|^/|^[A-Za-z]:")
 
 def name_anomalies(name: str, display: str) -> list[Anomaly]:
     """Container findings for one stored member name."""
+    # Fast path for the common name: control characters and surrogates are not printable,
+    # so a printable name with no backslash, no '..' and no absolute start needs no regex.
+    if (name.isprintable() and "\\" not in name and ".." not in name
+            and not name.startswith("/") and name[1:2] != ":"):
+        return []
     if not _ODD.search(name):
         return []
     found: list[Anomaly] = []
@@ -43,6 +48,10 @@ def name_anomalies(name: str, display: str) -> list[Anomaly]:
 
 def normalize(name: str) -> str:
     """The path an installer would write, for duplicate detection."""
+    # Most names are already normal: no backslash, empty or "." component.
+    if not ("\\" in name or "//" in name or "/./" in name or name.startswith(("/", "./"))
+            or name.endswith(("/", "/.")) or name in ("", ".")):
+        return name
     name = name.replace("\\", "/")
     parts = [p for p in name.split("/") if p not in ("", ".")]
     return "/".join(parts)

@@ -54,6 +54,10 @@ class CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def counted(self) -> int:
+        """``consumed``, as the callable the ratio checks take."""
+        return self.consumed
+
     def read(self, size: int = -1) -> bytes:
         data = self._fp.read(size)
         self.consumed += len(data)

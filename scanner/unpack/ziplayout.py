@@ -23,8 +23,12 @@ _ZIP64_EXTRA = 0x0001
 
 
 def _read_at(fp, offset: int, size: int) -> bytes:
+    """``size`` bytes at ``offset`` of a file or of bytes already in memory (sliced: no seek
+    and read call per header)."""
     if offset < 0 or size <= 0:
         return b""
+    if isinstance(fp, bytes):
+        return fp[offset : offset + size]
     fp.seek(offset)
     return fp.read(size)
 
@@ -45,7 +49,7 @@ def _uncovered(spans: Sequence[tuple[int, int, str]], file_size: int) -> list[tu
 def _signature_offsets(fp, ranges: list[tuple[int, int]], signature: bytes) -> list[int]:
     """Every offset of ``signature`` inside ``ranges`` of the file, read in bounded chunks."""
     found: list[int] = []
-    data = fp.getvalue() if isinstance(fp, io.BytesIO) else None  # in memory: no copy
+    data = fp if isinstance(fp, bytes) else None
     for start, stop in ranges:
         if data is not None:
             idx = data.find(signature, start, stop)
@@ -119,21 +123,25 @@ def _descriptor_size(fp, data_end: int, info: zipfile.ZipInfo) -> int:
 
 
 def _local_header_problems(fp, file_size: int, info: zipfile.ZipInfo,
-                           offset: int) -> tuple[list[str] | None, int]:
+                           offset: int) -> tuple[list[str] | None, int, bool]:
     """What the local header says differently from the central directory (None when there is
-    no local header at all) and where the member's bytes end."""
+    no local header at all), where the member's bytes end, and whether the header is one
+    zipfile opens exactly as the central directory describes it (same name bytes and flags:
+    see :func:`data_start`)."""
     header = _read_at(fp, offset, 30)
     if len(header) < 30 or not header.startswith(_LOCAL):
-        return None, offset
+        return None, offset, False
     (_, _, flags, method, _, _, crc, csize, usize, nlen, xlen) = struct.unpack(
         "<4sHHHHHIIIHH", header)
     local_name = _read_at(fp, offset + 30, nlen)
     problems = []
     encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    plain = True
     try:
         expected_name = info.orig_filename.encode(encoding)
     except UnicodeEncodeError:
         expected_name = info.orig_filename.encode("utf-8", "surrogateescape")
+        plain = False
     if local_name != expected_name:
         problems.append(f"name {escape(local_name)} vs {escape(info.orig_filename)}")
     if method != info.compress_type:
@@ -152,17 +160,29 @@ def _local_header_problems(fp, file_size: int, info: zipfile.ZipInfo,
     data_end = offset + 30 + nlen + xlen + info.compress_size
     if flags & 0x08:
         data_end += _descriptor_size(fp, data_end, info)
-    return problems, min(data_end, file_size)
+    return problems, min(data_end, file_size), plain and flags == info.flag_bits
+
+
+def _data_offset(fp, offset: int) -> int:
+    """Where a member's data starts: after its local header, name and extra field (the local
+    lengths, as zipfile and installers use them, not the central directory's)."""
+    nlen, xlen = struct.unpack("<HH", _read_at(fp, offset + 26, 4))
+    return offset + 30 + nlen + xlen
 
 
 def layout_anomalies(fp, file_size: int, zf: zipfile.ZipFile, where: str | None,
-                     prefix: str = "", infos: Sequence[zipfile.ZipInfo] | None = None
-                     ) -> list[Anomaly]:
+                     prefix: str = "", infos: Sequence[zipfile.ZipInfo] | None = None,
+                     consistent: dict[int, int] | None = None) -> list[Anomaly]:
     """Container findings for a zip already opened by zipfile (``zf``) over ``fp``.
 
     where: the path findings about the whole zip carry (None for the artifact itself);
-    prefix: what member paths are shown under (``outer.zip!/`` for nested archives).
+    prefix: what member paths are shown under (``outer.zip!/`` for nested archives);
+    consistent: if given, filled with ``header_offset -> offset of the data`` for every
+    member whose local header agrees with the central directory in every respect checked
+    here, with the same name bytes and flags (the members that can be read in place).
     """
+    if isinstance(fp, io.BytesIO):
+        fp = fp.getvalue()  # in memory already (no copy): slice headers instead of seeking
     found: list[Anomaly] = []
     # zipfile already shifts header offsets by any prefix, so they are real file positions.
     spans: list[tuple[int, int, str]] = []
@@ -177,7 +197,7 @@ def layout_anomalies(fp, file_size: int, zf: zipfile.ZipFile, where: str | None,
                 f"{escape(info.filename)} and {escape(seen_offsets[offset])}", Severity.HIGH))
             continue
         seen_offsets[offset] = info.filename
-        problems, data_end = _local_header_problems(fp, file_size, info, offset)
+        problems, data_end, same_header = _local_header_problems(fp, file_size, info, offset)
         if problems is None:
             found.append(Anomaly(
                 "container.header-mismatch", "central directory points at bytes that are not a "
@@ -189,6 +209,8 @@ def layout_anomalies(fp, file_size: int, zf: zipfile.ZipFile, where: str | None,
                 "container.header-mismatch", "local file header disagrees with the central "
                 "directory: installers that read local headers would unpack different bytes",
                 display, "; ".join(problems), Severity.HIGH))
+        elif consistent is not None and same_header:
+            consistent[offset] = _data_offset(fp, offset)
         spans.append((offset, data_end, display))
 
     spans.sort()
