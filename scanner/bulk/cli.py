@@ -87,7 +87,8 @@ def run(
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds allowed per artifact.",
                                   min=0.1),
     memory_mb: int = typer.Option(DEFAULT_MEMORY_MB, "--memory-mb", help="Address-space "
-                                  "ceiling per local worker, MiB (0 = none).", min=0),
+                                  "ceiling per scanning process (local worker, or the child each "
+                                  "Dask worker thread scans in), MiB (0 = none).", min=0),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Scan again artifacts "
                                       "stored with an `error` verdict."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),

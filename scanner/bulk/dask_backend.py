@@ -5,13 +5,13 @@ process writes them into the same results store as a local run. Paths must there
 readable at the same location on every worker (a shared or replicated filesystem, as a mirror
 usually is).
 
-Differences from the local pool, all due to Dask running tasks in worker threads:
-- the pipeline's SIGALRM timeout only works in a main thread, so on Dask the per-artifact
-  bound is the unpacker's own time checks, and a task still running past twice the hard
-  deadline is given up on (recorded as an ``error``; Dask cannot stop the thread);
-- no address-space ceiling per artifact: set the workers' ``--memory-limit`` instead; a
-  worker the nanny kills is retried once by Dask (``retries=1``) before the artifact is
-  recorded as an ``error``.
+Dask runs tasks in worker threads, where SIGALRM cannot reach them and an address-space
+limit would cap the whole Dask worker. So each worker thread scans in a child process of its
+own (``isolated``) with the same bounds as a local pool worker: the pipeline's timeout, the
+hard deadline (past it the child is killed and the artifact recorded as an ``error``) and the
+``memory_mb`` ceiling. A Dask worker the nanny kills is retried once by Dask (``retries=1``);
+a task with no answer long after its deadline (a lost worker) is given up on, as an
+``error``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable, Iterator
 
 from ..pipeline import ScanOptions
+from .isolated import START_TIMEOUT_S
 from .pool import hard_deadline
 from .worker import Outcome, dask_scan, failed_result
 
@@ -31,22 +32,26 @@ def dask_threads(client) -> int:
 
 
 def run_dask(client, paths: Iterable[str], options: ScanOptions, *,
-             in_flight: int | None = None) -> Iterator[Outcome]:
+             in_flight: int | None = None, memory_mb: int | None = None) -> Iterator[Outcome]:
     """Yield one Outcome per path as the cluster finishes them. ``client`` is a connected
     ``distributed.Client``; at most ``in_flight`` tasks are queued at once (default: twice
-    the cluster's threads), so a million-path mirror does not become a million futures."""
+    the cluster's threads), so a million-path mirror does not become a million futures.
+    ``memory_mb`` is the address-space ceiling of each scan's child process (None: none)."""
     from distributed import wait
 
     pending = list(paths)[::-1]
     limit = in_flight or 2 * dask_threads(client)
-    give_up_s = 2 * hard_deadline(options.limits.timeout_s)
+    # A queued task waits for at most one other on its thread; either may first have to
+    # start its thread's child process (twice, if one was killed).
+    give_up_s = 2 * (hard_deadline(options.limits.timeout_s) + 2 * START_TIMEOUT_S)
     options_future = client.scatter(options, broadcast=True)
     running: dict = {}  # future -> (path, submitted at)
     try:
         while pending or running:
             while pending and len(running) < limit:
                 path = pending.pop()
-                future = client.submit(dask_scan, path, options_future, pure=False, retries=1)
+                future = client.submit(dask_scan, path, options_future, memory_mb, pure=False,
+                                       retries=1)
                 running[future] = (path, time.monotonic())
             try:
                 done, _ = wait(list(running), timeout=1.0, return_when="FIRST_COMPLETED")

@@ -42,6 +42,18 @@ def hard_deadline(timeout_s: float) -> float:
     return timeout_s * 1.05 + 0.5 + max(2.0, timeout_s * 0.25)
 
 
+def deadline_reason(deadline_s: float) -> str:
+    return (f"scan exceeded the hard deadline of {deadline_s:.0f} s (stuck outside Python's "
+            "reach); its worker was killed")
+
+
+def death_reason(exitcode: int | None) -> str:
+    how = f"killed by signal {-exitcode}" if exitcode is not None and exitcode < 0 \
+        else f"exit {exitcode}"
+    return (f"worker process died while scanning this artifact ({how}, twice; out of memory "
+            "or a crash in native code)")
+
+
 @dataclass
 class _Slot:
     process: multiprocessing.process.BaseProcess
@@ -140,20 +152,16 @@ class LocalPool:
         if slot.process.is_alive():
             if slot.task is not None and time.monotonic() - slot.started > self.deadline_s:
                 path, slot.task = slot.task, None
-                return _failed(path, f"scan exceeded the hard deadline of {self.deadline_s:.0f} "
-                               "s (stuck outside Python's reach); its worker was killed"), True
+                return _failed(path, deadline_reason(self.deadline_s)), True
             return None, False
         slot.process.join(timeout=1)
         path, slot.task = slot.task, None
         if path is None:
             return None, True
-        code = slot.process.exitcode
-        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
         if attempts.get(path, 0) < MAX_ATTEMPTS:
             pending.appendleft(path)
             return None, True
-        return _failed(path, f"worker process died while scanning this artifact ({how}, "
-                       "twice; out of memory or a crash in native code)"), True
+        return _failed(path, death_reason(slot.process.exitcode)), True
 
 
 def _failed(path: str, reason: str) -> Outcome:

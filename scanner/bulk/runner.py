@@ -20,7 +20,8 @@ DEFAULT_MEMORY_MB = 3072
 class BulkConfig:
     """How to run. ``workers`` 0 means every core. ``dask_address`` (or a ready ``dask_client``,
     for tests and notebooks) sends the work to a Dask cluster instead of local processes.
-    ``memory_mb`` is the address-space ceiling of each local worker (0 = none). ``inline``
+    ``memory_mb`` is the address-space ceiling of each worker process, local or the child
+    each Dask worker thread scans in (0 = none). ``inline``
     scans in this process, one artifact at a time, with no worker to start or kill: for
     benchmarks and debugging only (no hard deadline, no ceiling)."""
 
@@ -133,7 +134,7 @@ def _dask_backend(config: BulkConfig, paths: list[str]):
         from distributed import Client
 
         client = Client(config.dask_address)
-    outcomes = run_dask(client, paths, config.options)
+    outcomes = run_dask(client, paths, config.options, memory_mb=config.memory_mb or None)
 
     def close() -> None:
         outcomes.close()

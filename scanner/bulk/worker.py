@@ -13,7 +13,7 @@ import os
 import resource
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..metadata import name_version_from_filename
@@ -123,20 +123,18 @@ def serve(conn, options: ScanOptions, memory_mb: int | None) -> None:
             return
 
 
-# Dask workers run tasks in threads of a long-lived process: prepare once per process.
-_DASK_WARMED: set[int] = set()
+def dask_scan(path: str, options: ScanOptions, memory_mb: int | None = None) -> Outcome:
+    """The task a Dask worker runs. Dask runs it in a thread, out of SIGALRM's reach and
+    where an address-space ceiling would cap the whole Dask worker, so the scan itself runs
+    in this thread's own child process (``isolated``), which gets the pipeline's timeout, the
+    hard deadline and the ceiling exactly as a local pool worker does."""
+    from .isolated import scan_isolated
 
-
-def dask_scan(path: str, options: ScanOptions) -> Outcome:
-    """The task a Dask worker runs. No address-space ceiling here: it would cap the whole
-    Dask worker process; Dask's own ``memory_limit`` (nanny) plays that role."""
-    if os.getpid() not in _DASK_WARMED:
-        warm_up(options)
-        _DASK_WARMED.add(os.getpid())
+    outcome = scan_isolated(path, options, memory_mb)
     try:
         from distributed import get_worker
 
         who = get_worker().address
     except (ImportError, ValueError):
         who = f"pid {os.getpid()}"
-    return scan_path(path, options, who)
+    return replace(outcome, worker=who)
