@@ -13,13 +13,16 @@ from rich.console import Console
 from . import __version__
 from .bulk.cli import bulk_app
 from .cli_rules import rules_app, scan_analyzers
+from .diff.baseline import ScanRebase, parse_baseline
+from .diff.cli import diff_command
 from .model import Limits, ScanResult, VerdictLevel
 from .pipeline import ScanOptions
 from .policy import PolicyError, load_policy
+from .preinstall.cli import register as register_preinstall
 from .report.jsonout import render_json, render_jsonl_line
 from .report.text import print_result, print_summary
 from .rulesets import RuleError
-from .runner import scan_many
+from .sources.scanning import scan_targets
 from .targets import TargetError, expand
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -38,6 +41,7 @@ class OutputFormat(str, enum.Enum):
     text = "text"
     json = "json"
     jsonl = "jsonl"
+    sarif = "sarif"
 
 
 class FailOn(str, enum.Enum):
@@ -58,11 +62,33 @@ def exit_code(results: list[ScanResult], fail_on: FailOn) -> int:
 
 @app.command()
 def scan(
-    targets: list[str] = typer.Argument(..., help="Artifact files, folders of artifacts, "
-                                        "unpacked package folders, or globs."),
+    targets: list[str] = typer.Argument(None, help="Artifact files, folders of artifacts, "
+                                        "unpacked package folders, globs, or pypi:NAME / "
+                                        "pypi:NAME==VERSION (every file of that release on "
+                                        "--index-url; the latest release without a version)."),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f",
-                                        help="text, json (one document) or jsonl (a line per "
-                                        "artifact as it finishes)."),
+                                        help="text, json (one document), jsonl (a line per "
+                                        "artifact as it finishes) or sarif (SARIF 2.1.0)."),
+    requirement_files: list[Path] = typer.Option(
+        [], "--requirement", "-r", help="Scan the files a requirements file pins (repeatable). "
+        "name==version without --hash options means every file of that release on "
+        "--index-url; with --hash options only the files whose hash is listed, and a download "
+        "that matches none is an error. Unpinned requirements are resolved through the gate "
+        "(as by distscan pip install)."),
+    lock_files: list[Path] = typer.Option([], "--lock", help="Scan every file a uv.lock or "
+                                          "pylock.toml (PEP 751) lists, checking its hashes "
+                                          "(repeatable)."),
+    index_url: str = typer.Option("https://pypi.org/simple/", "--index-url",
+                                  help="Simple index for pypi: specs and requirements "
+                                  "(credentials in the URL are never printed)."),
+    baseline: str | None = typer.Option(None, "--baseline", help="Also compare each release "
+                                        "with an earlier one on --index-url ('previous' or a "
+                                        "version) and weigh what is new in it (distscan diff)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the "
+                                  "verdict cache."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Verdict cache folder "
+                                          "(default $XDG_CACHE_HOME/distscan or "
+                                          "~/.cache/distscan)."),
     fail_on: FailOn = typer.Option(FailOn.malicious, "--fail-on",
                                    help="Lowest verdict that makes the exit code 1."),
     workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (0 = all cores).",
@@ -89,12 +115,13 @@ def scan(
                                          "this folder (repeatable)."),
 ) -> None:
     """Scan artifacts and print a verdict for each."""
+    from .sources.specs import is_index_spec
+
+    targets = targets or []
     try:
-        found = expand(targets)
+        found = expand([t for t in targets if not is_index_spec(t)])
     except TargetError as exc:
         _fail_usage(str(exc))
-    if not found:
-        _fail_usage("no artifacts found in the named targets")
     limits = Limits(max_total_bytes=max_total_mb * 2**20, max_member_bytes=max_member_mb * 2**20,
                     max_members=max_members, max_ratio=max_ratio, max_depth=max_depth,
                     timeout_s=timeout)
@@ -104,16 +131,30 @@ def scan(
             options = replace(options, analyzers=scan_analyzers(tuple(map(str, rule_dirs))))
         except RuleError as exc:
             _fail_usage(str(exc))
+    plan = _remote_plan([t for t in targets if is_index_spec(t)], requirement_files,
+                        lock_files, index_url, options,
+                        None if no_cache else _cache_db(cache_dir))
+    if not found and not plan.items:
+        _fail_usage("no artifacts found in the named targets" if targets or plan.notes else
+                    "name artifacts, pypi:NAME[==VERSION], -r REQUIREMENTS or --lock LOCKFILE")
     try:
         stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
         _fail_usage(f"cannot write {output}: {exc.strerror}")
     console = Console(file=stream, highlight=False, soft_wrap=True,
                       force_terminal=None if output is None else False)
-    results: list[ScanResult | None] = [None] * len(found)
-    scanning = scan_many(found, options, workers)
+    try:
+        rebase = baseline and ScanRebase(baseline, found, plan.items, plan.client, index_url,
+                                         options)
+    except ValueError as exc:
+        _fail_usage(str(exc))
+    cache = None if no_cache else _open_cache(options, cache_dir)
+    total = len(found) + len(plan.items)
+    results: list[ScanResult | None] = [None] * total
+    scanning = scan_targets(found, plan.items, options, workers, cache=cache, client=plan.client)
     try:
         for index, result in scanning:
+            result = rebase(index, result) if rebase else result
             results[index] = result
             if format is OutputFormat.jsonl:
                 stream.write(render_jsonl_line(result))
@@ -123,11 +164,22 @@ def scan(
     except KeyboardInterrupt:
         scanning.close()  # stops the worker processes now (they ignore SIGINT themselves)
         done = [r for r in results if r is not None]
-        sys.stderr.write(f"interrupted after {len(done)} of {len(found)} artifacts\n")
+        sys.stderr.write(f"interrupted after {len(done)} of {total} artifacts\n")
         raise typer.Exit(130) from None
+    finally:
+        if plan.client is not None:
+            plan.client.close()
+        if cache is not None:
+            cache.close()
+        if rebase:
+            rebase.close()
     finished = [r for r in results if r is not None]
     if format is OutputFormat.json:
         stream.write(render_json(finished))
+    elif format is OutputFormat.sarif:
+        from .report.sarif import render_sarif
+
+        stream.write(render_sarif(finished))
     elif format is OutputFormat.text:
         print_summary(console, finished)
     if output:
@@ -165,6 +217,9 @@ def serve(
                                      help="Bearer token for the operator endpoints (/-/...); "
                                      "without it allowing files is disabled. Prefer the "
                                      "DISTSCAN_GATE_TOKEN environment variable."),
+    baseline: str | None = typer.Option(None, "--baseline", help="Also judge each file "
+                                        "against the matching file of the previous release "
+                                        "('previous') or of a named version."),
 ) -> None:
     """Serve a scanning PEP 503/691 index in front of another index (pip/uv --index-url)."""
     from . import gate  # lazily: the server's dependencies are not needed to scan
@@ -174,7 +229,8 @@ def serve(
         config = gate.GateConfig(upstream=upstream, db_path=db, block_suspicious=block_suspicious,
                                  block_errors=not fail_open, cooldown_hours=cooldown_hours,
                                  scan_timeout_s=scan_timeout, workers=workers,
-                                 operator_token=token or None, scan_options=options)
+                                 operator_token=token or None, scan_options=options,
+                                 baseline=parse_baseline(baseline) if baseline else None)
         gate.check_upstream(upstream)
     except ValueError as exc:
         _fail_usage(str(exc))
@@ -183,6 +239,42 @@ def serve(
 
 app.add_typer(bulk_app, name="bulk")
 app.add_typer(rules_app, name="rules")
+app.command(name="diff")(diff_command)
+register_preinstall(app)  # distscan pip …, distscan uv …
+
+
+def _remote_plan(specs: list[str], requirement_files: list[Path], lock_files: list[Path],
+                 index_url: str, options: ScanOptions, cache_db: Path | None):
+    """Files to fetch for pypi: specs, requirements and lock files; what cannot be found is a
+    usage error. Notes (skipped lines) go to standard error. ``cache_db`` None (--no-cache):
+    the gate that resolves unpinned requirements uses a temporary store."""
+    from .sources.index import SourceError
+    from .sources.remote import plan_remote
+    from .text import escape
+
+    try:
+        plan = plan_remote(specs, requirement_files, lock_files, index_url,
+                           scan_options=options, cache_db=cache_db)
+    except (SourceError, ValueError) as exc:  # may quote a lock or requirements file: escaped
+        _fail_usage(escape(str(exc), 2000))
+    except KeyboardInterrupt:  # while reading the index or resolving: nothing scanned yet
+        sys.stderr.write("interrupted before any artifact was scanned\n")
+        raise typer.Exit(130) from None
+    for note in plan.notes:
+        typer.echo(f"distscan: note: {escape(note, 2000)}", err=True)
+    return plan
+
+
+def _open_cache(options: ScanOptions, cache_dir: Path | None):
+    from .cache import open_cache
+
+    return open_cache(options, cache_dir)
+
+
+def _cache_db(cache_dir: Path | None) -> Path:
+    from .cache import default_db_path
+
+    return default_db_path(cache_dir)
 
 
 def _options_with_policy(options: ScanOptions, policy_file: Path | None) -> ScanOptions:

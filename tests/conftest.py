@@ -3,10 +3,11 @@ functions, never module-level state that one test could change for another."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,22 @@ import pytest
 from scanner.analyzers import container
 from scanner.model import Limits, ScanResult
 from scanner.pipeline import ScanOptions, scan
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_home(tmp_path_factory) -> Iterator[Path]:
+    """Point the verdict cache (``$XDG_CACHE_HOME/distscan``) at a temporary folder for the
+    whole run, so tests never read results that an earlier run, or the developer's own scans,
+    left in ``~/.cache/distscan``, and never leave any there. Session-wide (not monkeypatch)
+    so that module-scoped fixtures and the subprocesses they start see it too."""
+    home = tmp_path_factory.mktemp("xdg-cache")
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
 
 
 @pytest.fixture

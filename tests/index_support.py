@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -303,15 +302,14 @@ def pip_install(index_url: str, tmp: Path, *requirements: str) -> subprocess.Com
 
 
 def uv_binary() -> str:
-    try:
-        import uv
+    """distscan's own way of finding uv; the test is skipped where there is none."""
+    from scanner.preinstall.installers import uv_binary as find_uv
+    from scanner.preinstall.requirements import Refusal
 
-        return uv.find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        found = shutil.which("uv")
-        if not found:
-            pytest.skip("uv is not installed (pip install uv; it is in the test extra)")
-        return found
+    try:
+        return find_uv()
+    except Refusal:
+        pytest.skip("uv is not installed (pip install uv; it is in the test extra)")
 
 
 def uv_install(index_url: str, tmp: Path, *requirements: str) -> subprocess.CompletedProcess:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__
-from ..analyzers import registered
 from ..pipeline import ScanOptions
 
 
@@ -36,6 +32,8 @@ class GateConfig:
       was blocked. Allowed prescanned files are kept prescan_keep_s seconds for the download
       that usually follows.
     max_file_bytes: larger upstream files are refused.
+    baseline: ``previous`` or a version: judge each file against the matching file of that
+      release too, weighing behaviour new since it (scanner.gate.baseline). None: off.
     """
 
     upstream: str
@@ -55,11 +53,13 @@ class GateConfig:
     prescan_keep_s: float = 60.0
     max_file_bytes: int = 2 * 1024**3
     scan_options: ScanOptions = field(default_factory=ScanOptions)
+    baseline: str | None = None
 
     def fingerprint(self) -> str:
-        """Verdicts made under another fingerprint are stale and get rescanned."""
-        options = self.scan_options
-        analyzers = options.analyzers if options.analyzers is not None else registered()
-        facts = [__version__, repr(options.thresholds), repr(options.policy),
-                 [a.name for a in analyzers]]
-        return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:16]
+        """Verdicts made under another fingerprint are stale and get rescanned. The same
+        function as ``distscan scan``'s cache, so the two share verdicts."""
+        from ..cache import scan_fingerprint  # lazily: scanner.cache imports this package
+
+        plain = scan_fingerprint(self.scan_options)
+        # A verdict judged against a baseline release is not the file's own verdict.
+        return plain if self.baseline is None else f"{plain}+baseline={self.baseline}"

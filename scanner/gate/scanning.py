@@ -17,6 +17,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
+from ..cache import cacheable, result_json
 from ..model import ScanResult
 from ..pipeline import ScanOptions, scan
 from .blobs import Blob
@@ -63,29 +64,38 @@ class Scanner:
     def known(self, sha256: str) -> VerdictRecord | None:
         return self._store.get(sha256)
 
-    async def verdict(self, blob: Blob, filename: str) -> VerdictRecord:
+    async def verdict(self, blob: Blob, filename: str, job=None) -> VerdictRecord:
+        """``job``: a scanner.gate.baseline.BaselineJob to run instead of a plain scan; the
+        scanner owns it from here and releases it."""
         record = self._store.get(blob.sha256)
+        task = self._inflight.get(blob.sha256)
+        if job is not None and (record is not None or task is not None):
+            job.release()  # the verdict is known or on its way without it
         if record is not None:
             self._metrics.inc("distscan_gate_verdict_cache_hits_total")
             return record
-        task = self._inflight.get(blob.sha256)
         if task is None:
             blob.acquire()  # the scan keeps the file even if every requester hangs up
-            task = asyncio.ensure_future(self._scan(blob, filename))
+            task = asyncio.ensure_future(self._scan(blob, filename, job))
             self._inflight[blob.sha256] = task
             task.add_done_callback(lambda _t, key=blob.sha256: self._inflight.pop(key, None))
         return await asyncio.shield(task)
 
-    async def _scan(self, blob: Blob, filename: str) -> VerdictRecord:
+    async def _scan(self, blob: Blob, filename: str, job=None) -> VerdictRecord:
         self.scans_started += 1
         self._metrics.gauge_add("distscan_gate_scans_in_flight", 1)
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         try:
-            future = loop.run_in_executor(self._executor, scan_file, str(blob.path), filename,
-                                          self._options)
-            result = await asyncio.wait_for(future, self._wait_s)
-            record = _record(blob.sha256, filename, result, self._store.fingerprint)
+            call = (job.call(str(blob.path), filename, self._options) if job is not None
+                    else (scan_file, str(blob.path), filename, self._options))
+            future = loop.run_in_executor(self._executor, *call)
+            # A comparison with a baseline scans two files.
+            result = await asyncio.wait_for(future, self._wait_s * (2 if job else 1))
+            if job is not None:
+                result = job.finish(result)
+            record = _record(blob.sha256, filename, result, self._store.fingerprint,
+                             full=job is None)
             self._store.put(record)
         except TimeoutError:
             record = _failure(blob.sha256, filename, f"scan took longer than "
@@ -102,6 +112,8 @@ class Scanner:
                               f"{exc.__class__.__name__}", self._store.fingerprint)
         finally:
             blob.release()
+            if job is not None:
+                job.release()
             self._metrics.gauge_add("distscan_gate_scans_in_flight", -1)
         elapsed = time.perf_counter() - started
         self._metrics.observe_scan(elapsed)
@@ -111,10 +123,16 @@ class Scanner:
         return record
 
 
-def _record(sha256: str, filename: str, result: ScanResult, fingerprint: str) -> VerdictRecord:
+def _record(sha256: str, filename: str, result: ScanResult, fingerprint: str, *,
+            full: bool) -> VerdictRecord:
+    """The stored verdict. With ``full`` (a plain scan, not one judged against a baseline) it
+    also keeps the whole result, so `distscan scan` of the same file reuses it from the shared
+    cache with all its evidence."""
     rules = tuple(dict.fromkeys(f.rule for f in result.verdict.reasons))
+    document = result_json(result) if full and cacheable(result) else None
     return VerdictRecord(sha256, filename, result.verdict.level.value, result.verdict.score,
-                         rules, result.error, result.elapsed_ms, time.time(), fingerprint)
+                         rules, result.error, result.elapsed_ms, time.time(), fingerprint,
+                         document)
 
 
 def _failure(sha256: str, filename: str, why: str, fingerprint: str) -> VerdictRecord:

@@ -19,6 +19,8 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from ..metadata import name_version_from_filename
+from .baseline import BaselineJob, BaselineResults, baseline_entry
 from .blobs import Blob, BlobFetcher
 from .config import GateConfig
 from .decision import Decision, cooldown_decision, judge
@@ -62,6 +64,7 @@ class Gate:
         self._page_fetches: dict[str, asyncio.Task[ProjectPage | None]] = {}
         # Content hashes learnt by downloading, for upstreams that publish no sha256.
         self._learnt_sha256: dict[str, str] = {}
+        self.baseline_results = BaselineResults()  # --baseline: plain results by sha256
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
@@ -196,7 +199,8 @@ class Gate:
         if not entry.sha256:
             self._learnt_sha256[entry.url] = blob.sha256
         try:
-            record = await self.scanner.verdict(blob, entry.filename)
+            job = await self._baseline_job(entry, blob)
+            record = await self.scanner.verdict(blob, entry.filename, job)
             decision = judge(record, self.store.allowed(blob.sha256), self.config)
         except BaseException:
             blob.release()
@@ -205,6 +209,25 @@ class Gate:
             blob.release()
             return decision, None
         return decision, blob
+
+    async def _baseline_job(self, entry: FileEntry, blob: Blob) -> BaselineJob | None:
+        """With ``--baseline``: the baseline file to compare a not yet judged file with,
+        downloaded and verified; None when there is nothing to compare with."""
+        name, version, _ = name_version_from_filename(entry.filename)
+        if not self.config.baseline or not name or not version or \
+                self.scanner.known(blob.sha256) is not None:
+            return None
+        try:
+            page = await self.upstream_page(name)
+            old = baseline_entry(page.files, entry.filename, version,
+                                 self.config.baseline) if page else None
+            if old is None:
+                return None
+            old_blob = await self.blobs.acquire(old)
+        except UpstreamError as exc:  # HashMismatch included: then judge the file alone
+            log.warning("no baseline for %s: %s", entry.filename, exc)
+            return None
+        return BaselineJob(old_blob, old.filename, self.baseline_results)
 
     async def open_file(self, project: str, filename: str) -> Blob:
         """A verified, scanned and allowed file, or Refused."""

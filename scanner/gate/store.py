@@ -5,6 +5,9 @@ that was committed).
 A verdict is only valid for the scanner configuration that produced it: each row carries a
 *fingerprint* (distscan version + policy + gate thresholds), and a row with another fingerprint
 is treated as unknown, so upgrading distscan or changing the policy rescans files lazily.
+Rows may also carry the full result JSON (``result``), which ``distscan scan`` needs to print a
+cached result with its evidence (scanner.cache); databases made before that column existed get
+it added on open.
 
 Calls are short single-row statements made from the event loop thread; the connection is
 guarded by a lock so that a call from another thread (tests, tools) is safe too.
@@ -28,7 +31,8 @@ CREATE TABLE IF NOT EXISTS verdicts (
     error       TEXT,
     elapsed_ms  REAL NOT NULL,
     scanned_at  REAL NOT NULL,
-    fingerprint TEXT NOT NULL
+    fingerprint TEXT NOT NULL,
+    result      TEXT             -- full result JSON (scanner.cache), or NULL: verdict only
 );
 CREATE TABLE IF NOT EXISTS allows (
     sha256     TEXT PRIMARY KEY,
@@ -49,6 +53,7 @@ class VerdictRecord:
     elapsed_ms: float
     scanned_at: float
     fingerprint: str
+    result: str | None = None  # full result JSON, see scanner.cache
 
     def to_dict(self) -> dict:
         return {"sha256": self.sha256, "filename": self.filename, "verdict": self.verdict,
@@ -76,6 +81,18 @@ class VerdictStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(SCHEMA)
+            self._add_result_column()
+
+    def _add_result_column(self) -> None:
+        """Migrate a database made before the ``result`` column (another process may be
+        doing the same at this moment: losing that race is fine)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(verdicts)")}
+        if "result" not in columns:
+            try:
+                self._db.execute("ALTER TABLE verdicts ADD COLUMN result TEXT")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
+                    raise
 
     def close(self) -> None:
         with self._lock:
@@ -95,10 +112,12 @@ class VerdictStore:
     def put(self, record: VerdictRecord) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO verdicts (sha256, filename, verdict, score, rules, "
+                "error, elapsed_ms, scanned_at, fingerprint, result) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.sha256, record.filename, record.verdict, record.score,
                  " ".join(record.rules), record.error, record.elapsed_ms, record.scanned_at,
-                 record.fingerprint))
+                 record.fingerprint, record.result))
 
     def verdicts(self, levels: tuple[str, ...]) -> list[VerdictRecord]:
         marks = ", ".join("?" for _ in levels)
@@ -127,6 +146,7 @@ class VerdictStore:
 
 
 def _verdict(row: tuple) -> VerdictRecord:
-    sha256, filename, verdict, score, rules, error, elapsed_ms, scanned_at, fingerprint = row
+    sha256, filename, verdict, score, rules, error, elapsed_ms, scanned_at, fingerprint = row[:9]
+    result = row[9] if len(row) > 9 else None
     return VerdictRecord(sha256, filename, verdict, score, tuple(rules.split()), error,
-                         elapsed_ms, scanned_at, fingerprint)
+                         elapsed_ms, scanned_at, fingerprint, result)
