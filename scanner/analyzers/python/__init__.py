@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from ...model import Context
 from ..interface import Analyzer, ArtifactView
-from . import roles
+from . import reach, roles
 from .engine import Engine, set_recursion_guard
 from .pth import analyse_pth
 from .reach import Role
@@ -62,8 +62,12 @@ def analyze(view: ArtifactView, engine: Engine | None = None) -> list:
         result = engine.analyse(view.texts[path], path, role)
         out += result.findings + result.derived
         if result.facts is not None:
-            called |= {c.rsplit(".", 1)[-1] for callees in result.facts.edges.values()
-                       for c in callees}
+            # Only calls made by code that runs at install: a helper function that nothing on
+            # the install path calls does not make its callees run (scapy's setup.py imports
+            # the package; its socket code in unrelated methods must stay runtime).
+            ran = reach.contexts(result.facts, role)
+            called |= {_entry_name(c) for scope, callees in result.facts.edges.items()
+                       if ran.get(scope) is role.context for c in callees}
             queue += [p for p in roles.local_imports(result.facts.imports, view.texts, root)
                       if p not in done]
 
@@ -73,6 +77,15 @@ def analyze(view: ArtifactView, engine: Engine | None = None) -> list:
         result = engine.analyse(view.texts[path], path, IMPORT_ROLE, force_tree=False)
         out += result.findings + result.derived
     return out
+
+
+def _entry_name(callee: str) -> str:
+    """How a call made in one install file names a function of another: by its last name part
+    (``helpers.run()`` -> ``run``), but a constructor by its class (``Conf()`` ->
+    ``Conf.__init__``), so instantiating one class does not make every ``__init__`` run."""
+    if callee.endswith(".__init__"):
+        return callee.rsplit(".", 2)[-2] + ".__init__" if callee.count(".") > 1 else callee
+    return callee.rsplit(".", 1)[-1]
 
 
 ANALYZER = Analyzer("python", on_artifact=analyze,

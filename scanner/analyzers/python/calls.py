@@ -99,9 +99,17 @@ class CallWalker(Walker):
         self.binary_writes: list[tuple[int, str, str]] = []  # files opened for writing bytes
         self.opaque_spawns: list[tuple[int, str, str]] = []  # programs the code computes
         self.tool_spawns: set[int] = set()  # lines that start a build tool (make, nm, git)
+        self.verifies: list[tuple[int, str]] = []  # digests computed / checksums verified
+        self.fetch_only: set[tuple[int, str]] = set()  # download commands chaining nothing
         self.fold_env = FoldEnv(self.qualname, self.constant, self.inlines.get)
 
     # ----- helpers folding can call through ------------------------------------------------
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        # ``cmd: list[str] = ['cargo', 'build']`` names a program like a plain assignment.
+        super().visit_AnnAssign(node)
+        if node.value is not None and isinstance(node.target, cst.Name):
+            self._store(self.assigned, node.target.value, node.value)
+
     def visit_Assign(self, node: cst.Assign) -> None:
         super().visit_Assign(node)
         if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
@@ -269,6 +277,11 @@ class CallWalker(Walker):
     def visit_Call(self, node: cst.Call) -> None:
         name = self.qualname(node.func)
         self._edges(node)
+        func = node.func
+        called = func.value if isinstance(func, cst.Name) else \
+            func.attr.value if isinstance(func, cst.Attribute) else None
+        if name in _DIGESTS or (called is not None and _VERIFY_NAME.search(called)):
+            self.verifies.append((self.line(node), self.scope))
         if name is not None and "." in name and name.split(".", 1)[0] not in _STDLIB:
             # ``from helpers import beacon; beacon()``: setup.py's call names a function of a
             # local module, which then runs at install (roles read these edges).
@@ -326,7 +339,11 @@ class CallWalker(Walker):
         elif name in names.ATEXIT:
             self.hit("python.install.hook", node, "atexit.register: runs when the process exits")
         elif name == "os.dup2":
-            self.sources.append(("dup2", self.line(node), self.scope, "dup2"))
+            # A reverse shell puts the socket on the shell's stdin/stdout/stderr. Handing a
+            # descriptor to a fixed slot above them (fd 3, systemd socket activation) is not.
+            target = fold(node.args[1].value, self.fold_env) if len(node.args) >= 2 else None
+            if not (isinstance(target, int) and target > 2):
+                self.sources.append(("dup2", self.line(node), self.scope, "dup2"))
         elif name in ("builtins.open", "io.open", "codecs.open"):
             self._open(node)
         elif name in ("builtins.dict", "json.dumps", "builtins.str", "builtins.repr") and \
@@ -525,9 +542,14 @@ class CallWalker(Walker):
             text + " " + " ".join(_strings_in(command, self)) if command is not None else text)
         if download:
             self.downloads.append((line, self.scope, text[:120] or name))
+            if text and not _CHAINED_COMMAND.search(text.replace(">/dev/null", "")):
+                self.fetch_only.add((line, self.scope))  # runs nothing after fetching
             if re.search(r"\s-[oO]\b|--output\b|\bwget\b|-OutFile\b|DownloadFile|>", text):
                 self.fetched_files.append((line, self.scope, text[:120]))
-            self.hit("python.process.shell-download", node, evidence, strong=True)
+            if _fetches_source_only(text, labels):
+                self.hit("python.network.file-fetch", node, evidence, strong=True)
+            else:
+                self.hit("python.process.shell-download", node, evidence, strong=True)
         if "dnscmd:dns-command" in labels and not known_tool:
             self.hit("python.network.dns", node, evidence)
         if "revshell:reverse-shell" in labels:
@@ -637,30 +659,71 @@ class CallWalker(Walker):
             return named[-1:] or None
         return None
 
-    def resolve_param_spawn(self, scope: str, param: str) -> bool:
-        """Whether every call site of the function ``scope`` passes a build tool as
-        ``param`` (and there is at least one)."""
+    def _param_sites(self, scope: str, param: str):
+        """(argument, scopes) of ``param`` at every call site of the function ``scope``;
+        None when a site does not pass it, empty when there are no sites."""
         params = self.function_params.get(scope, ())
         if param not in params:
-            return False
+            return []
         name = scope.split(".")[-1]
         sites = [site for callee in (name, *sorted(self.default_refs.get(name, ())))
                  for site in self.call_sites.get(callee, [])]
+        out = []
+        for call, scopes in sites:
+            index = params.index(param)
+            if params and params[0] in ("self", "cls") and isinstance(call.func, cst.Attribute):
+                index -= 1
+            positional = [a.value for a in call.args if a.keyword is None and not a.star]
+            named = {a.keyword.value: a.value for a in call.args if a.keyword}
+            arg = named.get(param) or (positional[index] if 0 <= index < len(positional)
+                                       else None)
+            if arg is None:
+                return None
+            out.append((arg, scopes))
+        return out
+
+    def param_runs_own_script(self, scope: str, param: str) -> bool:
+        """Whether every call site of ``scope`` passes ``[sys.executable, 'name.py', ...]``
+        as ``param`` for a script the module never writes: the helper runs the project's own
+        Python script (a test runner), not a program it fetched or computed."""
+        sites = self._param_sites(scope, param)
+        if not sites:
+            return False
+        written = " ".join(w[2] for w in self.writes)
+        saved = self.scopes
+        try:
+            for arg, scopes in sites:
+                self.scopes = list(scopes)
+                head = arg
+                for _ in range(4):
+                    assigned = self._lookup(self.assigned, head.value) \
+                        if isinstance(head, cst.Name) else None
+                    if assigned is None or isinstance(assigned, tuple):
+                        break
+                    head = assigned
+                while isinstance(head, cst.BinaryOperation) and \
+                        isinstance(head.operator, cst.Add):
+                    head = head.left
+                if not isinstance(head, (cst.List, cst.Tuple)) or len(head.elements) < 2 or \
+                        self.qualname(head.elements[0].value) != "sys.executable":
+                    return False
+                script = fold(head.elements[1].value, self.fold_env)
+                if not (isinstance(script, str) and script.endswith(".py")) or \
+                        script.rsplit("/", 1)[-1] in written:
+                    return False
+        finally:
+            self.scopes = saved
+        return True
+
+    def resolve_param_spawn(self, scope: str, param: str) -> bool:
+        """Whether every call site of the function ``scope`` passes a build tool as
+        ``param`` (and there is at least one)."""
+        sites = self._param_sites(scope, param)
         if not sites:
             return False
         saved = self.scopes
         try:
-            for call, scopes in sites:
-                index = params.index(param)
-                if params and params[0] in ("self", "cls") and \
-                        isinstance(call.func, cst.Attribute):
-                    index -= 1
-                positional = [a.value for a in call.args if a.keyword is None and not a.star]
-                named = {a.keyword.value: a.value for a in call.args if a.keyword}
-                arg = named.get(param) or (positional[index] if 0 <= index < len(positional)
-                                           else None)
-                if arg is None:
-                    return False
+            for arg, scopes in sites:
                 self.scopes = list(scopes)
                 value = fold(arg, self.fold_env)
                 strings = [v for v in value if isinstance(v, str)] if isinstance(value, list) \
@@ -986,6 +1049,36 @@ def _folds_to_constant(node: cst.BaseExpression, walker: Walker, depth: int = 0)
     return fold(node, walker.fold_env) is not None
 
 
+# Checking downloaded bytes against a known digest: what build provisioning (bazelisk, SDK
+# fetchers) does before it runs anything, and droppers have no reason to do.
+_DIGESTS = frozenset({"hashlib.sha256", "hashlib.sha384", "hashlib.sha512", "hashlib.blake2b",
+                      "hashlib.sha3_256", "hashlib.file_digest"})
+_VERIFY_NAME = re.compile(r"(?:verify|check|validate)_?\w*(?:checksum|sha256|sha512|digest|hash)"
+                          r"|(?:checksum|sha256|digest)\w*_?(?:verify|check|matches)",
+                          re.IGNORECASE)
+
+
+# ``wget URL`` of a source archive or data file, nothing chained after it: vendoring scripts
+# fetch third-party sources this way. Anything else curl/wget fetch may be a program.
+_FETCH_PROGRAM = re.compile(r"\s*(?:curl|wget)\s")
+_SOURCE_OR_DATA_URL = re.compile(
+    r"https?://\S+\.(?:tar\.gz|tgz|tar\.xz|tar\.bz2|zip|json|txt|csv|h|hpp|c|cc|cpp)"
+    r"(?=[\s'\"]|$)", re.IGNORECASE)
+_CHAINED_COMMAND = re.compile(r"[|;&`<>]|\$\(")
+
+
+def _fetches_source_only(text: str, labels: set[str]) -> bool:
+    """Whether a downloading command only saves a source archive or data file: it names
+    nothing but curl/wget and such a URL, and no other indicator (paste site, raw IP,
+    encoded PowerShell) came with it. Running what was fetched needs a second command, which
+    the download-execute flow still sees."""
+    other = {k for k in labels if not k.startswith("download:")}
+    return bool(text) and not other and _FETCH_PROGRAM.match(text) is not None and \
+        _CHAINED_COMMAND.search(text) is None and \
+        all(_SOURCE_OR_DATA_URL.fullmatch(w) for w in text.split() if "://" in w) and \
+        "://" in text
+
+
 def _loopback_only(text: str) -> bool:
     """Whether every URL in a command or address names this machine (a health check of a
     server the code just started is not a download)."""
@@ -1038,9 +1131,15 @@ _BUILD_SCRIPT = re.compile(r"(?:build|make|configure|autogen|bootstrap|compile)[
                            r"\.(?:sh|bat|cmd)$")
 
 
+# Binutils that post-process what the build produced (split debug info, index archives).
+_BINUTILS = frozenset({"objcopy", "llvm-objcopy", "llvm-strip", "readelf", "ranlib",
+                       "dsymutil", "codesign"})
+
+
 def _is_build_tool(program: str) -> bool:
-    return program in names.BUILD_TOOLS or program.endswith(("configure", "-config", "_config")) \
-        or bool(_BUILD_SCRIPT.fullmatch(program))
+    return program in names.BUILD_TOOLS or program in _BINUTILS or \
+        program.endswith(("configure", "-config", "_config")) or \
+        bool(_BUILD_SCRIPT.fullmatch(program))
 
 
 _SHELL_PYTHON_C = re.compile(r"\bpython[\d.]*(?:\.exe)?\s+-c\s+"

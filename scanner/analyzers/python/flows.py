@@ -22,10 +22,12 @@ def combine(walker: CallWalker) -> None:
 
 def _parameter_spawns(walker: CallWalker) -> None:
     """A helper that runs the program its caller names (versioneer's ``run_command``) spawns
-    a build tool when every call site in the module names one (``GITS = ['git']``)."""
+    a build tool when every call site in the module names one (``GITS = ['git']``), or the
+    project's own script under this interpreter."""
     pending = getattr(walker, "param_spawns", ())  # the token-level fallback has none
     quiet = {(line, scope) for line, scope, params in pending
-             if all(walker.resolve_param_spawn(scope, p) for p in params)}
+             if all(walker.resolve_param_spawn(scope, p) or walker.param_runs_own_script(
+                 scope, p) for p in params)}
     if quiet:
         walker.facts.hits = [h for h in walker.facts.hits if not (
             h.rule == "python.process.spawn" and (h.line, h.scope) in quiet)]
@@ -63,6 +65,52 @@ _RUNNABLE_TARGET = re.compile(r"\.(?:exe|scr|bat|cmd|ps1|vbs|js|jar|msi|dll|sh|b
                               r"[/\\]tmp[/\\]|\btemp\b|appdata|startup", re.IGNORECASE)
 
 
+_CHAINS_COMMANDS = re.compile(r"[|;&`]|\$\(")
+_CUT = 120  # the walker keeps this much of a command: a longer one may chain more, unseen
+# Programs that copy, move, unpack or list files: they run none of the files they touch.
+_FILE_UTILITIES = frozenset({"cp", "mv", "rm", "ln", "mkdir", "tar", "unzip", "gunzip",
+                             "ls", "cat", "touch", "patch", "sha256sum", "md5sum", "diff"})
+
+
+_AUTOSTART = re.compile(r"startup|\.bashrc|\.profile|\.zshrc|systemd|launchagents|"
+                        r"launchdaemons|cron|currentversion", re.IGNORECASE)
+# Programs that run the file or code they are given: a download handed to them is run.
+_RUNNERS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "python", "python2", "python3",
+                      "pythonw", "py", "node", "nodejs", "deno", "bun", "perl", "ruby", "php",
+                      "powershell", "pwsh", "cmd", "wscript", "cscript", "mshta", "rundll32",
+                      "regsvr32", "msiexec", "java", "osascript", "open", "start", "env",
+                      "xdg-open", "nohup", "setsid", "sudo", "exec", "timeout", "nice",
+                      "source", "eval", "wine", "mono", "dotnet", "bazel", "bazelisk"})
+
+
+def _named_tool(command: str, written: list[str]) -> bool:
+    """A command whose program is a plain tool name (``gcloud ...``, ``buildifier x``): not a
+    path or file name, not a shell or interpreter that runs what it is given, naming no file
+    the module writes and chaining no other command. It cannot be the file downloaded."""
+    words = command.split()
+    if not words or _CHAINS_COMMANDS.search(command) or len(command) >= _CUT:
+        return False
+    program = words[0].lower()
+    if not re.fullmatch(r"[a-z][a-z0-9_+-]*", program) or \
+            re.sub(r"[\d.]+$", "", program) in _RUNNERS:
+        return False
+    return not any(name in command for name in written)
+
+
+def _moves_files(command: str) -> bool:
+    words = command.split()
+    return bool(words) and words[0] in _FILE_UTILITIES and len(command) < _CUT and \
+        not _CHAINS_COMMANDS.search(command)
+
+
+def _opaque_spawns(walker: CallWalker) -> list:
+    """Spawns of a program the code computes, less helpers that every caller hands the
+    project's own script to run with this interpreter (``run([sys.executable, 'tests.py'])``)."""
+    own = {(line, scope) for line, scope, params in getattr(walker, "param_spawns", ())
+           if all(walker.param_runs_own_script(scope, p) for p in params)}
+    return [s for s in getattr(walker, "opaque_spawns", []) if (s[0], s[1]) not in own]
+
+
 def _download_execute(walker: CallWalker) -> None:
     """Download, stage, run. In one function the three steps are one story; spread over a
     module's functions they are only that when the staged file is made executable, is an
@@ -73,14 +121,27 @@ def _download_execute(walker: CallWalker) -> None:
     # its command names the file that was written.
     spawns = [s for s in walker.spawns if s[0] not in tools or (
         len(s[2]) >= 4 and any(len(w[2]) >= 4 and w[2] in s[2] for w in walker.writes))]
+    # A command that only fetches (``wget URL``) runs nothing it fetched; one that also runs
+    # something (``curl URL | sh``, ``wget x && ./x``) is both ends of the story.
+    fetch_only = getattr(walker, "fetch_only", set())
+    spawns = [s for s in spawns if (s[0], s[1]) not in fetch_only and not _moves_files(s[2])]
+    # A file written where the system runs it by itself (Startup folder, shell rc files) needs
+    # no command of ours to run: a reboot or a new shell is the run step.
+    if not any(_AUTOSTART.search(w[2]) for w in walker.writes):
+        computed = {(s[0], s[1]) for s in getattr(walker, "opaque_spawns", ())}
+        written_names = [w[2] for w in walker.writes if len(w[2]) >= 4]
+        spawns = [s for s in spawns if (s[0], s[1]) in computed or not _named_tool(
+            s[2], written_names)]
     if not walker.downloads or not spawns:
         return
     commands = " ".join(s[2] for s in spawns)
     fetched = getattr(walker, "fetched_files", [])  # downloads that land in a file
     # Bytes saved to a file, and a program whose name the code computes (run_exe(path)).
-    opaque = getattr(walker, "binary_writes", []) if getattr(walker, "opaque_spawns", []) \
-        else []
-    staged = walker.chmods or fetched or opaque or [
+    opaque_spawns = _opaque_spawns(walker)
+    opaque = getattr(walker, "binary_writes", []) if opaque_spawns else []
+    # Across functions, a fetched file is the program run only when that program is computed
+    # (``run(path)``): running ``gcloud`` elsewhere in the module does not run the download.
+    staged = walker.chmods or (fetched if opaque_spawns else []) or opaque or [
         w for w in walker.writes if _RUNNABLE_TARGET.search(w[2]) or (
             len(w[2]) >= 4 and w[2] in commands)]
     # In one function: a download, something saved or made executable there, and a process
@@ -93,6 +154,10 @@ def _download_execute(walker: CallWalker) -> None:
     same = [d for d in walker.downloads if d[1] in saved_in
             and any(s[1] == d[1] for s in spawns)]
     if not staged and not same:
+        return
+    if not same and getattr(walker, "verifies", ()):
+        # Steps spread over functions of a module that checks digests of what it fetches:
+        # pinned build provisioning, not an unverified payload.
         return
     download = (same or walker.downloads)[0]
     spawn = next((s for s in spawns if s[1] == download[1]), spawns[0])
@@ -109,7 +174,8 @@ def _download_execute(walker: CallWalker) -> None:
 
 
 def _reverse_shell(walker: CallWalker) -> None:
-    kinds = {s[0] for s in walker.sources}
+    # A socketpair connects two local processes, never another host.
+    kinds = {s[0] for s in walker.sources if s[3] != "socket.socketpair"}
     if "dup2" in kinds and "socket" in kinds and walker.spawns:
         line = next(s[1] for s in walker.sources if s[0] == "dup2")
         walker.hit("python.process.reverse-shell", line,

@@ -57,7 +57,8 @@ def contexts(facts: ModuleFacts, role: Role) -> dict[str, Context]:
     if role.all_functions_run and role.entry_points is None:
         roots |= facts.functions
     elif role.all_functions_run:
-        roots |= {fn for fn in facts.functions if fn.split(".")[-1] in role.entry_points}
+        roots |= {fn for fn in facts.functions
+                  if fn.split(".")[-1] in role.entry_points or fn in role.entry_points}
     if role.main_runs:
         roots.add(MAIN_SCOPE)
     if role.install_hooks:

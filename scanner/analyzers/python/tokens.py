@@ -174,7 +174,10 @@ _LINE_RULES: tuple[tuple[re.Pattern, str, bool], ...] = (
     (re.compile(r"(?:exec|eval|compile)\b.*(?:b64decode|b32decode|b85decode|decodebytes|"
                 r"unhexlify|decompress|marshal\.loads|rot13|fromhex|\[::-1\])"),
      "python.exec.decoded-payload", True),
-    (re.compile(r"(?:exec|eval)\b.*(?:urlopen|requests\.get|\.read\(\))"),
+    # ``.read()`` counts as remote unless it is the read of a local ``open(...)`` (Python 2's
+    # ``exec compile(open(fname).read(), ...)`` runs a local file, not a download).
+    (re.compile(r"(?:exec|eval)\b(?:.*(?:urlopen|requests\.get)|"
+                r"(?!.*\bopen\([^()]*\)\.read\(\)).*\.read\(\))"),
      "python.exec.remote-code", False),
     (re.compile(r"(?<![.\w])(?:exec|execfile)\b\s*[(\"'\w]"), "python.exec.dynamic", False),
     (re.compile(r"os\.system|os\.popen|subprocess\.\w+\(|Popen\(|commands\.get|os\.spawn|"
