@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from ...model import Context
 from ..interface import Analyzer, ArtifactView
-from . import reach, roles
+from . import roles
 from .engine import Engine, set_recursion_guard
 from .pth import analyse_pth
 from .reach import Role
@@ -62,12 +62,11 @@ def analyze(view: ArtifactView, engine: Engine | None = None) -> list:
         result = engine.analyse(view.texts[path], path, role)
         out += result.findings + result.derived
         if result.facts is not None:
-            # Only calls made by code that runs at install: a helper function that nothing on
-            # the install path calls does not make its callees run (scapy's setup.py imports
-            # the package; its socket code in unrelated methods must stay runtime).
-            ran = reach.contexts(result.facts, role)
-            called |= {_entry_name(c) for scope, callees in result.facts.edges.items()
-                       if ran.get(scope) is role.context for c in callees}
+            # Every call an install file makes, from any of its functions: which of them run
+            # at install is not always visible (a cmdclass entry whose base is a bare
+            # Command), and missing one hides a dropper's payload function.
+            called |= {_entry_name(c) for callees in result.facts.edges.values()
+                       for c in callees}
             queue += [p for p in roles.local_imports(result.facts.imports, view.texts, root)
                       if p not in done]
 
