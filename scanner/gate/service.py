@@ -106,12 +106,17 @@ class Gate:
                 hidden.add(entry.filename)
         return without(page, hidden)
 
+    def known_sha256(self, entry: FileEntry) -> str | None:
+        """The file's sha256 as the upstream published it, or as learnt by downloading it from
+        an upstream that publishes none; None when neither is known yet."""
+        return entry.sha256 or self._learnt_sha256.get(entry.url)
+
     def stored_decision(self, entry: FileEntry) -> Decision | None:
         """What is known about a file without fetching it, or None when nothing is."""
         held = cooldown_decision(entry, self.config)
         if held is not None:
             return held
-        sha256 = entry.sha256 or self._learnt_sha256.get(entry.url)
+        sha256 = self.known_sha256(entry)
         if not sha256:
             return None
         record = self.store.get(sha256)

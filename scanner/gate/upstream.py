@@ -82,6 +82,27 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
 
 
+def new_hashers(*algorithm_names) -> dict:
+    """Hashers for a download: sha256 always (verdicts are keyed by it), plus every other named
+    algorithm that hashlib knows (the others cannot be checked)."""
+    hashers = {"sha256": hashlib.sha256()}
+    for names in algorithm_names:
+        for algorithm in names:
+            if algorithm not in hashers and algorithm in hashlib.algorithms_available:
+                hashers[algorithm] = hashlib.new(algorithm)
+    return hashers
+
+
+def first_mismatch(hashers: dict, published: dict[str, str]) -> tuple[str, str, str] | None:
+    """(algorithm, published digest, actual digest) of the first published hash the download
+    does not match; None when every checkable one matches."""
+    for algorithm, digest in published.items():
+        hasher = hashers.get(algorithm)
+        if hasher is not None and hasher.hexdigest() != digest.lower():
+            return algorithm, digest, hasher.hexdigest()
+    return None
+
+
 class UpstreamClient:
     def __init__(self, upstream: Upstream, *, timeout: float = 60.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
@@ -126,10 +147,7 @@ class UpstreamClient:
 
         Returns (sha256, size). Raises HashMismatch when any published hash disagrees.
         """
-        hashers = {"sha256": hashlib.sha256()}
-        for algorithm in expected:
-            if algorithm not in hashers and algorithm in hashlib.algorithms_available:
-                hashers[algorithm] = hashlib.new(algorithm)
+        hashers = new_hashers(expected)
         size = 0
         try:
             async with self._client.stream("GET", url, auth=self.upstream.auth_for(url)) as resp:
@@ -145,11 +163,11 @@ class UpstreamClient:
                         out.write(chunk)
         except httpx.HTTPError as exc:
             raise UpstreamError(f"upstream download failed: {exc.__class__.__name__}") from None
-        for algorithm, digest in expected.items():
-            hasher = hashers.get(algorithm)
-            if hasher is not None and hasher.hexdigest() != digest.lower():
-                raise HashMismatch(f"upstream file does not match its published {algorithm}: "
-                                   f"expected {digest[:16]}…, got {hasher.hexdigest()[:16]}…")
+        mismatch = first_mismatch(hashers, expected)
+        if mismatch is not None:
+            algorithm, digest, got = mismatch
+            raise HashMismatch(f"upstream file does not match its published {algorithm}: "
+                               f"expected {digest[:16]}…, got {got[:16]}…")
         return hashers["sha256"].hexdigest(), size
 
     async def _get(self, url: str, *, accept: str | None = None,

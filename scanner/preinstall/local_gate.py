@@ -133,22 +133,19 @@ def attach_recorder(gate, recorder: GateRecorder) -> None:
     stored_decision, decide, open_file = gate.stored_decision, gate.decide, gate.open_file
     upstream_page = gate.upstream_page
 
-    def sha256_of(entry) -> str | None:
-        return entry.sha256 or getattr(gate, "_learnt_sha256", {}).get(entry.url)
-
     def recorded_stored_decision(entry):
         decision = stored_decision(entry)
         # Known-blocked files are hidden from pages without a new scan: record those. Known
         # allowed ones are listed but not necessarily used, so they wait for decide/open_file.
         if decision is not None and not decision.allowed:
-            sha256 = sha256_of(entry)
+            sha256 = gate.known_sha256(entry)
             recorder.decision(entry, decision, sha256,
                               gate.store.get(sha256) if sha256 else None)
         return decision
 
     async def recorded_decide(entry):
         decision, blob = await decide(entry)
-        sha256 = blob.sha256 if blob is not None else sha256_of(entry)
+        sha256 = blob.sha256 if blob is not None else gate.known_sha256(entry)
         recorder.decision(entry, decision, sha256, gate.store.get(sha256) if sha256 else None)
         return decision, blob
 

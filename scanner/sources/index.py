@@ -11,7 +11,6 @@ the working tree); nothing is extracted or run.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 from collections.abc import Collection, Mapping
@@ -24,7 +23,13 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..gate.simple import FileEntry, PageError, ProjectPage, parse_project_page
-from ..gate.upstream import UPSTREAM_ACCEPT, parse_upstream, redact
+from ..gate.upstream import (
+    UPSTREAM_ACCEPT,
+    first_mismatch,
+    new_hashers,
+    parse_upstream,
+    redact,
+)
 from ..metadata import name_version_from_filename
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple/"
@@ -209,10 +214,7 @@ class IndexClient:
                              f"({redact(file.url)}); refused")
         dest = Path(dest_dir) / safe_filename(file.filename)
         partial = dest.with_name(dest.name + ".part")
-        hashers = {"sha256": hashlib.sha256()}
-        for algorithm in (*file.hashes, *(pinned or {})):
-            if algorithm not in hashers and algorithm in hashlib.algorithms_available:
-                hashers[algorithm] = hashlib.new(algorithm)
+        hashers = new_hashers(file.hashes, pinned or {})
         try:
             with open(partial, "wb") as out, contextlib.closing(self._chunks(file.url)) as chunks:
                 for chunk in chunks:
@@ -261,11 +263,11 @@ def safe_filename(filename: str) -> str:
 
 def _check_hashes(file: FileEntry, hashers: dict, pinned: Mapping[str, Collection[str]] | None
                   ) -> None:
-    for algorithm, digest in file.hashes.items():
-        hasher = hashers.get(algorithm)
-        if hasher is not None and hasher.hexdigest() != digest.lower():
-            raise HashMismatch(f"{file.filename}: {algorithm} mismatch: the index published "
-                               f"{digest[:16]}…, the download is {hasher.hexdigest()[:16]}…")
+    mismatch = first_mismatch(hashers, file.hashes)
+    if mismatch is not None:
+        algorithm, digest, got = mismatch
+        raise HashMismatch(f"{file.filename}: {algorithm} mismatch: the index published "
+                           f"{digest[:16]}…, the download is {got[:16]}…")
     if pinned:
         usable = {a: {d.lower() for d in ds} for a, ds in pinned.items() if a in hashers}
         if not usable:
