@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ...model import Context
+from ...scoring import is_test_code
 from ..interface import Analyzer, ArtifactView
-from . import roles
+from . import memo, roles
 from .engine import Engine, set_recursion_guard
 from .pth import analyse_pth
 from .reach import Role
@@ -71,11 +72,33 @@ def analyze(view: ArtifactView, engine: Engine | None = None) -> list:
                       if p not in done]
 
     for path in python:
-        if path in done:
-            continue
-        result = engine.analyse(view.texts[path], path, IMPORT_ROLE, force_tree=False)
-        out += result.findings + result.derived
+        if path not in done:
+            out += _import_time(engine, view.texts[path], path)
     return out
+
+
+def _import_time(engine: Engine, data: bytes, path: str) -> list:
+    """A module's import-time findings, reused from an identical file analysed earlier in
+    this process when nothing in it was decoded and followed (see :mod:`.memo`)."""
+    found_key = memo.key(data, is_test_code(path))
+    reused = memo.get(found_key, path)
+    if reused is not None:
+        findings, entry = reused
+        engine.stats.files += 1
+        engine.stats.bytes_total += len(data)
+        engine.stats.bytes_tree += entry.bytes_tree
+        engine.stats.fallbacks += entry.fallbacks
+        return findings
+    before = (engine.stats.bytes_tree, engine.stats.fallbacks, engine.counter,
+              engine.payloads_left, len(engine.seen))
+    result = engine.analyse(data, path, IMPORT_ROLE, force_tree=False)
+    followed = (engine.counter, engine.payloads_left, len(engine.seen)) != before[2:] or \
+        result.derived or (result.facts is not None and result.facts.payloads)
+    if not followed and all(f.path == path for f in result.findings):
+        memo.put(found_key, memo.Entry(tuple(result.findings),
+                                       engine.stats.bytes_tree - before[0],
+                                       engine.stats.fallbacks - before[1]))
+    return result.findings + result.derived
 
 
 def _entry_name(callee: str) -> str:

@@ -8,7 +8,7 @@ import sys
 import libcst as cst
 
 from . import decoders, names
-from .fold import FoldEnv, Inline, fold
+from .fold import FoldEnv, Inline, fold, string_value
 from .hits import MAIN_SCOPE, MODULE_SCOPE
 from .indicators import labels_in
 from .walker import Walker
@@ -211,7 +211,7 @@ class CallWalker(Walker):
         if id(node) in self.docstrings:
             return
         try:
-            value = node.evaluated_value
+            value = string_value(node)
         except Exception:
             return
         if isinstance(value, bytes):

@@ -25,6 +25,7 @@ from .flows import combine
 from .hits import MODULE_SCOPE, Hit, ModuleFacts
 from .rules import BY_ID
 from .source import to_text
+from .walker import visit
 
 MAX_DEPTH = 6
 MAX_PAYLOADS = 64
@@ -118,8 +119,7 @@ class Engine:
             try:
                 module = statements.parse_module(source)  # retries mixed tabs as Python 2
                 walker = CallWalker(text.splitlines(), line_offset)
-                walker.module = module
-                module.visit(walker)
+                visit(module, walker)
                 combine(walker)
                 facts = walker.facts
                 if depth == 0:

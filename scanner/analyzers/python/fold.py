@@ -79,9 +79,31 @@ def fold(node: cst.BaseExpression, env: FoldEnv, depth: int = 0) -> Value:
     return value
 
 
+def string_value(node: cst.SimpleString) -> str | bytes:
+    """``node.evaluated_value`` without its ``ast.literal_eval`` (a ``compile`` per literal,
+    most of the cost of a string-heavy module) for literals with nothing to interpret: no
+    escapes (or a raw prefix), no carriage returns, no NUL. Anything else, and bytes that are
+    not ASCII, goes to libcst, which answers (or raises) as before."""
+    value = node.value
+    start = 0
+    while start < len(value) and value[start] not in "'\"":
+        start += 1
+    prefix = value[:start].lower()
+    quote = value[start:start + 3]
+    width = 3 if quote in ('"""', "'''") and len(value) - start >= 6 else 1
+    body = value[start + width:len(value) - width]
+    if ("\\" in body and "r" not in prefix) or "\r" in body or "\0" in body:
+        return node.evaluated_value
+    if "b" in prefix:
+        if not body.isascii():
+            return node.evaluated_value
+        return body.encode("ascii")
+    return body
+
+
 def _fold(node, env: FoldEnv, depth: int) -> Value:
     if isinstance(node, cst.SimpleString):
-        return node.evaluated_value
+        return string_value(node)
     if isinstance(node, cst.ConcatenatedString):
         left, right = fold(node.left, env, depth), fold(node.right, env, depth)
         return _concat(left, right)

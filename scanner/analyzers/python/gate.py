@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import yara
 
-from . import tokens
+from . import casefold, tokens
 
 # The families of tokens.py, each a list of regular-expression branches.
 _CASE_SENSITIVE = {"exec": tokens.EXEC_T, "decode": tokens.DECODE_T, "spawn": tokens.SPAWN_T,
@@ -86,7 +86,7 @@ def _build() -> tuple[yara.Rules, dict[str, _Branch]]:
     strings: list[str] = []
     families = {**_CASE_SENSITIVE, "src": tokens.SRC_T, "ind": tokens.IND_T}
     for family, pattern in families.items():
-        for index, branch in enumerate(tokens._split_alternatives(pattern.pattern)):
+        for index, branch in enumerate(casefold.split_alternatives(pattern.pattern)):
             if branch == _PADDING_BRANCH:
                 continue
             name = f"${family}_{index}"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .casefold import Folded
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -101,11 +103,16 @@ INDICATORS: tuple[Indicator, ...] = (
 _ANY = re.compile("|".join(f"(?:{ind.pattern.pattern})" for ind in INDICATORS), re.IGNORECASE)
 
 
+_ANY_FOLDED = Folded(_ANY)
+
+
 def labels_in(text: str, limit: int = 200_000) -> set[str]:
     """Every ``kind:detail`` label the text carries."""
     if len(text) > limit:
         text = text[:limit]
-    if len(text) < 4 or not _ANY.search(text):
+    if len(text) < 4:
+        return set()
+    if not (_ANY_FOLDED.search(text.lower()) if text.isascii() else _ANY.search(text)):
         return set()
     return {f"{ind.kind}:{ind.detail}" for ind in INDICATORS if ind.pattern.search(text)}
 

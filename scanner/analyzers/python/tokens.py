@@ -17,6 +17,7 @@ import unicodedata
 
 from . import decoders
 from .calls import STEALER_SECRETS, STRING_RULES
+from .casefold import Folded
 from .hits import MODULE_SCOPE, Hit, ModuleFacts, Payload
 from .indicators import labels_in
 
@@ -86,56 +87,6 @@ def lookalike_identifier(text: str) -> tuple[int, str] | None:
         found = MATH_LETTERS.search(text)  # cannot tell strings apart: judge the letters
         return text.count("\n", 0, found.start()) + 1, found.group(0)
     return None
-
-
-def _split_alternatives(pattern: bytes) -> list[bytes]:
-    """The top-level ``|`` branches of a regular expression."""
-    parts: list[bytes] = []
-    depth, in_class, escaped, start = 0, False, False, 0
-    for i, ch in enumerate(pattern):
-        if escaped:
-            escaped = False
-        elif ch == 0x5C:  # backslash
-            escaped = True
-        elif in_class:
-            in_class = ch != 0x5D  # ]
-        elif ch == 0x5B:  # [
-            in_class = True
-        elif ch == 0x28:  # (
-            depth += 1
-        elif ch == 0x29:  # )
-            depth -= 1
-        elif ch == 0x7C and depth == 0:  # |
-            parts.append(pattern[start:i])
-            start = i + 1
-    parts.append(pattern[start:])
-    return parts
-
-
-def _lower_literals(pattern: bytes) -> bytes:
-    """Lower-case a pattern's letters but not its escapes (``\\S`` stays ``\\S``)."""
-    out = bytearray()
-    escaped = False
-    for ch in pattern:
-        out.append(ch + 32 if not escaped and 65 <= ch <= 90 else ch)
-        escaped = not escaped and ch == 0x5C
-    return bytes(out)
-
-
-class Folded:
-    """A case-insensitive pattern run as case-sensitive branches over lower-cased bytes.
-
-    Python's ``re`` loses its literal fast paths under IGNORECASE and in long alternations;
-    split and folded, the pre-pass runs about five times faster, with the same answers.
-    """
-
-    def __init__(self, pattern: re.Pattern):
-        flags = pattern.flags & ~re.IGNORECASE
-        self.branches = tuple(re.compile(_lower_literals(branch), flags)
-                              for branch in _split_alternatives(pattern.pattern))
-
-    def search(self, lowered: bytes) -> bool:
-        return any(branch.search(lowered) for branch in self.branches)
 
 
 IND_FOLDED = Folded(IND_T)

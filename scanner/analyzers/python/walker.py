@@ -16,8 +16,8 @@ import unicodedata
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from . import names
-from .fold import FoldEnv, fold
+from . import names, traverse
+from .fold import FoldEnv, fold, string_value
 from .hits import MAIN_SCOPE, MODULE_SCOPE, Hit, ModuleFacts, Payload
 from .indicators import labels_in
 
@@ -30,7 +30,8 @@ MAX_DESCRIBE_DEPTH = 40
 
 
 class Walker(cst.CSTVisitor):
-    """Visit with ``module.visit(walker)`` after setting ``walker.module`` (for line numbers)."""
+    """Run with :func:`visit` (or ``module.visit(walker)`` after setting ``walker.module``,
+    for line numbers)."""
 
     def __init__(self, lines: list[str], line_offset: int = 0) -> None:
         super().__init__()
@@ -38,6 +39,7 @@ class Walker(cst.CSTVisitor):
         self.line_offset = line_offset
         self.module: cst.Module | None = None
         self._positions = None  # node -> CodeRange, resolved on the first line() call
+        self.walk = None  # a traverse.Walk when the fast walk runs this visitor
         self.facts = ModuleFacts()
         self.scopes: list[str] = [MODULE_SCOPE]
         self.aliases: dict[str, dict[str, str]] = {MODULE_SCOPE: {}}
@@ -68,8 +70,11 @@ class Walker(cst.CSTVisitor):
         return self.scopes[-1]
 
     def line(self, node: cst.CSTNode) -> int:
-        # Positions cost a full position-tracking code generation of the module (as much as
-        # the walk itself), so they are computed on the first question, not for every tree.
+        if self.walk is not None:  # the fast walk numbers lines as it goes
+            found = self.walk.line_of(node)
+            return (found if found is not None else 1) + self.line_offset
+        # libcst's own walk: positions cost a full position-tracking code generation of the
+        # module, so they are computed on the first question, not for every tree.
         if self._positions is None:
             if self.module is None:
                 return self.line_offset + 1
@@ -568,7 +573,7 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
         return False
     left, right = test.left, test.comparisons[0].comparator
     names_ = {n.value for n in (left, right) if isinstance(n, cst.Name)}
-    strings = {s.evaluated_value for s in (left, right) if isinstance(s, cst.SimpleString)}
+    strings = {string_value(s) for s in (left, right) if isinstance(s, cst.SimpleString)}
     return names_ == {"__name__"} and strings == {"__main__"}
 
 
@@ -642,3 +647,15 @@ _NETWORK_MODULES = frozenset({"requests", "urllib", "urllib2", "urllib3", "http"
 _NETWORK_NAMES = frozenset({"urlopen", "Request", "post", "get", "socket", "create_connection"})
 
 __all__ = ["Walker", "MAIN_SCOPE", "MODULE_SCOPE", "Payload"]
+
+
+def visit(module: cst.Module, walker: Walker) -> None:
+    """Walk ``module`` with ``walker``: the fast read-only walk of :mod:`.traverse` when it
+    supports the walker, libcst's own ``module.visit`` otherwise (same hooks, same order,
+    same line numbers)."""
+    walker.module = module
+    if traverse.supported(walker):
+        walker.walk = traverse.Walk(module, walker)
+        walker.walk.run()
+    else:
+        module.visit(walker)

@@ -1,0 +1,57 @@
+"""Import-time results of Python files already analysed in this process, kept by content.
+
+A mirror holds the same module many times over: every platform wheel of a release and the
+sdist beside it ship the same ``.py`` files, and the next release changes a few of them. A
+file analysed for import context gives findings that depend only on its bytes and on whether
+its path is test code, as long as nothing in it was decoded and followed (payload budgets and
+the names of decoded members belong to one artifact). Such results are kept under the
+SHA-256 of the bytes (a collision-resistant key: an attacker must not be able to make a
+hostile file look like a cached benign one) and reused with the new path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+
+from ...model import Finding
+
+MAX_ENTRIES = 50_000
+# The benchmark turns reuse off to report the scanner's speed without it as well.
+ENABLED = True
+
+
+@dataclass(frozen=True)
+class Entry:
+    findings: tuple[Finding, ...]
+    bytes_tree: int  # bytes the syntax tree covered (engine statistics)
+    fallbacks: int
+
+
+_ENTRIES: OrderedDict[tuple[bytes, bool], Entry] = OrderedDict()
+
+
+def key(data: bytes | str, test_code: bool) -> tuple[bytes, bool]:
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(raw).digest(), test_code
+
+
+def get(found_key: tuple[bytes, bool], path: str) -> tuple[list[Finding], Entry] | None:
+    entry = _ENTRIES.get(found_key) if ENABLED else None
+    if entry is None:
+        return None
+    _ENTRIES.move_to_end(found_key)
+    return [replace(f, path=path) for f in entry.findings], entry
+
+
+def put(found_key: tuple[bytes, bool], entry: Entry) -> None:
+    if not ENABLED:
+        return
+    _ENTRIES[found_key] = entry
+    if len(_ENTRIES) > MAX_ENTRIES:
+        _ENTRIES.popitem(last=False)
+
+
+def clear() -> None:
+    _ENTRIES.clear()
