@@ -2,7 +2,7 @@
 
 Usage:
     python3 benchmarks/throughput.py [--first 300] [--every 1] [--cache DIR] [--workers 1,2]
-                                     [--phases floor,scan,pool] [--out FILE]
+                                     [--phases floor,scan,scan-noreuse,pool] [--out FILE]
 
 Input: the latest wheel and sdist of the first N projects (by rank) in the benchmark cache that
 ``benchmarks/fetch_benign.py`` fills (``~/.cache/distscan-bench/benign/index.json``); only
@@ -13,6 +13,8 @@ Phases, each over the same files:
   and does nothing else. No scanner can be faster than this.
 - ``scan``: one process runs ``scanner.pipeline.scan`` with every registered analyser on each
   file, after a warm-up scan (rules compiled). Reported as a share of the floor's rate.
+- ``scan-noreuse``: the same, with the reuse of identical Python files
+  (``scanner.analyzers.python.memo``) switched off: every file is analysed again.
 - ``pool``: ``distscan bulk`` (``run_bulk`` into a fresh results store) with 1, then 2, ...
   local worker processes. Reports the speed-up, each worker's peak resident memory, and the
   CPU the workers got (a speed-up below the worker count with CPU use well below 100% per
@@ -47,6 +49,7 @@ from unpack import floor_read  # noqa: E402  (benchmarks/ is on sys.path as the 
 
 from scanner import __version__  # noqa: E402
 from scanner.analyzers import Analyzer, registered  # noqa: E402
+from scanner.analyzers.python import memo  # noqa: E402
 from scanner.bulk import BulkConfig, run_bulk  # noqa: E402
 from scanner.bulk.worker import warm_up  # noqa: E402
 from scanner.pipeline import ScanOptions, scan  # noqa: E402
@@ -136,10 +139,14 @@ def phase_floor(paths: list[Path], compressed: int) -> dict:
             "load_before": load_before, "load_after": _load()}
 
 
-def phase_scan(paths: list[Path], compressed: int) -> dict:
+def phase_scan(paths: list[Path], compressed: int, reuse: bool = True) -> dict:
     options = ScanOptions(analyzers=timed(registered()))
     warm_up(options)
     SPENT.clear()
+    # Identical Python files are analysed once per process (scanner.analyzers.python.memo);
+    # start empty, and let ``reuse=False`` show the speed without it.
+    memo.clear()
+    memo.ENABLED = reuse
     load_before = _load()
     cpu = time.process_time()
     started = time.perf_counter()
@@ -155,7 +162,9 @@ def phase_scan(paths: list[Path], compressed: int) -> dict:
     # Where the CPU went: each analyser hook, and the rest (unpacking, hashing, scoring).
     breakdown = {key: round(spent, 2) for key, spent in SPENT.most_common()}
     breakdown["unpack_and_pipeline"] = round(cpu - sum(SPENT.values()), 2)
+    memo.ENABLED = True
     return {**_rates(len(paths), compressed, wall), "cpu_s": round(cpu, 2),
+            "reuse_identical_files": reuse,
             "cpu_s_by_part": breakdown, "verdicts": verdicts,
             "slowest_ms": [[n, round(ms)] for ms, n in slowest[:10]],
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -232,14 +241,19 @@ def main() -> int:
         doc["scan"] = phase_scan(paths, compressed)
         print(f"full scan, 1 process: {_line(doc['scan'])}", flush=True)
         print(f"  CPU s by part: {doc['scan']['cpu_s_by_part']}", flush=True)
-    if "floor" in doc and "scan" in doc:
-        share = doc["scan"]["artifacts_per_s"] / doc["floor"]["artifacts_per_s"]
-        doc["scan_share_of_floor"] = round(share, 3)
-        # The same ratio in CPU time, which a busy machine disturbs less than wall time.
-        by_cpu = doc["floor"]["cpu_s"] / max(doc["scan"]["cpu_s"], 1e-9)
-        doc["scan_share_of_floor_by_cpu"] = round(by_cpu, 3)
-        print(f"full scan runs at {share:.0%} of the floor's rate ({by_cpu:.0%} by CPU time; "
-              "target: at least 25%)")
+    if "scan-noreuse" in phases:
+        doc["scan_noreuse"] = phase_scan(paths, compressed, reuse=False)
+        print(f"full scan, 1 process, identical files analysed again: "
+              f"{_line(doc['scan_noreuse'])}", flush=True)
+    for key, label in (("scan", ""), ("scan_noreuse", "_noreuse")):
+        if "floor" in doc and key in doc:
+            share = doc[key]["artifacts_per_s"] / doc["floor"]["artifacts_per_s"]
+            doc[f"scan_share_of_floor{label}"] = round(share, 3)
+            # The same ratio in CPU time, which a busy machine disturbs less than wall time.
+            by_cpu = doc["floor"]["cpu_s"] / max(doc[key]["cpu_s"], 1e-9)
+            doc[f"scan_share_of_floor_by_cpu{label}"] = round(by_cpu, 3)
+            print(f"full scan{' without reuse' if label else ''} runs at {share:.0%} of the "
+                  f"floor's rate ({by_cpu:.0%} by CPU time; target: at least 25%)")
     if "pool" in phases:
         doc["pool"] = [phase_pool(paths, compressed, int(w)) for w in args.workers.split(",")]
         for run in doc["pool"]:

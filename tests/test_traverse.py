@@ -215,3 +215,19 @@ def test_a_module_shipped_twice_gives_the_same_findings_in_both_places(tmp_path)
     assert by_path["evil/__init__.py"] == by_path["evil/copy.py"]
     assert by_path["evil/copy.py"], "the beacon is found in the copy too"
     assert result.verdict.level.value == "malicious"
+
+
+def test_parsing_skips_validation_only_while_it_parses():
+    from scanner.analyzers.python.statements import parse_module
+
+    hook = cst.CSTNode.__dict__["__post_init__"]
+    module = parse_module("x = (1,\n     2)\n")
+    assert cst.CSTNode.__dict__["__post_init__"] is hook
+    assert module.code == "x = (1,\n     2)\n"
+    # Hand-built nodes are validated again afterwards (a Name cannot be empty).
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
+    # ... also when parsing failed.
+    with pytest.raises(cst.ParserSyntaxError):
+        parse_module("def (:\n")
+    assert cst.CSTNode.__dict__["__post_init__"] is hook

@@ -12,6 +12,7 @@ import ast
 import re
 import unicodedata
 import warnings
+from contextlib import contextmanager
 
 from .tokens import STRONG_FOLDED
 
@@ -90,9 +91,33 @@ def parse_module(source: str):
     for it (or made to look broken) should still get a syntax tree."""
     import libcst as cst
 
+    with _unvalidated(cst.CSTNode):
+        try:
+            return cst.parse_module(source)
+        except cst.ParserSyntaxError:
+            if "\t" not in source:
+                raise
+            return cst.parse_module(_LEADING_TABS.sub(lambda m: m.group(0).expandtabs(8),
+                                                      source))
+
+
+@contextmanager
+def _unvalidated(base: type):
+    """Build parser output without libcst's per-node ``_validate`` (a fifth of parsing):
+    it checks hand-built trees for impossible shapes, and a tree its own parser made from
+    source has none. libcst's own comment on ``CSTNode.__post_init__`` suggests the same. The
+    hook is restored afterwards; a tree built meanwhile in another thread merely goes
+    unvalidated."""
+    original = base.__dict__.get("__post_init__")
+    if original is None:  # a libcst without the hook: nothing to skip
+        yield
+        return
+    base.__post_init__ = _no_validation
     try:
-        return cst.parse_module(source)
-    except cst.ParserSyntaxError:
-        if "\t" not in source:
-            raise
-        return cst.parse_module(_LEADING_TABS.sub(lambda m: m.group(0).expandtabs(8), source))
+        yield
+    finally:
+        base.__post_init__ = original
+
+
+def _no_validation(self) -> None:
+    return None

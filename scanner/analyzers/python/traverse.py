@@ -55,9 +55,12 @@ class _Shape:
     prefix: int
     text: bool
     newline: bool
+    prefix_fields: tuple[str, ...] = ()
 
 
 _SHAPES: dict[type, _Shape] = {}
+# Concrete node classes, for a type test cheaper than isinstance on libcst's ABCs.
+_NODE_CLASSES: set[type] = set()
 
 
 def _fields_in_visit_order(cls: type) -> tuple[str, ...]:
@@ -88,7 +91,8 @@ def _shape(cls: type) -> _Shape:
         if cls.__module__.endswith("_nodes.op") and fields[:1] == ("whitespace_before",):
             prefix = 1  # an operator starts at its token, after the space before it
         shape = _SHAPES[cls] = _Shape(fields, prefix, cls.__name__ in _TEXT_LEAVES,
-                                      cls is cst.Newline)
+                                      cls is cst.Newline, fields[:prefix])
+        _NODE_CLASSES.add(cls)
     return shape
 
 
@@ -217,32 +221,48 @@ class Walk:
             self.starts[id(node)] = self.line
             self.line += 1
             return
-        fields = shape.fields
-        self.starts[id(node)] = _start(node, shape, self.line) if shape.prefix or \
-            cls is cst.IndentedBlock else self.line
+        start = self.line
+        if cls is cst.IndentedBlock:
+            start = _start(node, shape, start)
+        else:
+            for name in shape.prefix_fields:
+                if getattr(node, name):  # parentheses, blank lines or decorators to skip
+                    start = _start(node, shape, start)
+                    break
+        self.starts[id(node)] = start
         visit, leave = self._hooks.get(cls) or self._hooks_of(cls)
-        self.stack.append(node)
-        descend = visit is None or visit(node) is not False
-        if descend:
-            done_text = not shape.text
-            for index, name in enumerate(fields):
-                if not done_text and index == shape.prefix:
-                    self.line += _breaks(node.value)
-                    done_text = True
-                value = getattr(node, name)
-                if isinstance(value, cst.CSTNode):
-                    self._walk(value)
-                elif isinstance(value, (tuple, list)):
-                    for item in value:
-                        if isinstance(item, cst.CSTNode):
-                            self._walk(item)
-            if not done_text:
+        if visit is None and leave is None and not shape.fields:
+            if shape.text:  # a leaf nobody listens to (whitespace, a plain literal)
                 self.line += _breaks(node.value)
+            return
+        self.stack.append(node)
+        if visit is None or visit(node) is not False:
+            if shape.text:
+                self._walk_fields(node, shape.prefix_fields)
+                self.line += _breaks(node.value)
+                self._walk_fields(node, shape.fields[shape.prefix:])
+            else:
+                self._walk_fields(node, shape.fields)
         else:
             self.line += line_breaks(node)
         self.stack.pop()
         if leave is not None:
             leave(node)
+
+    def _walk_fields(self, node: cst.CSTNode, fields: tuple[str, ...]) -> None:
+        walk = self._walk
+        for name in fields:
+            value = getattr(node, name)
+            kind = type(value)
+            if kind in _NODE_CLASSES:
+                walk(value)
+            elif kind is tuple or kind is list:
+                for item in value:
+                    if type(item) in _NODE_CLASSES or isinstance(item, cst.CSTNode):
+                        walk(item)
+            elif value is not None and kind is not cst.MaybeSentinel and \
+                    isinstance(value, cst.CSTNode):
+                walk(value)
 
     # ----- lines --------------------------------------------------------------------------
     def line_of(self, node: cst.CSTNode) -> int | None:
