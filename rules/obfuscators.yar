@@ -13,7 +13,9 @@ rule obfuscator_pyarmor
         applies_to = "any"
     strings:
         $a = "__pyarmor__"
-        $b = "pyarmor_runtime"
+        // The runtime imported or called, not its name in a detector's list or a comment.
+        $b = /\n[ \t]*(from|import)[ \t]+\.?pyarmor_runtime/
+        $f = "pyarmor_runtime()"
         $c = "from pytransform import"
         $d = "__pyarmor_enter"
         $e = "PY_PYARMOR"

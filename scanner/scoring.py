@@ -5,7 +5,7 @@ How a score is made (0-100; defaults in :class:`Thresholds`, tuned on the develo
 1. Every finding has a *weight*: severity points x confidence factor x context factor
    (startup and install above import, import above runtime, runtime above data).
    A content-rule finding that could only say ``runtime`` takes the context another analyser
-   gave the same file and line, and module-level code of test modules counts as ``runtime``
+   gave the same file and line, and code of test modules counts as ``data``
    (:func:`resolve_contexts`).
 2. Findings are grouped into *scopes*: one per file (decoded payloads ``setup.py::decoded[1]``
    belong to their origin file), one for everything that runs at install time and one for
@@ -21,7 +21,8 @@ How a score is made (0-100; defaults in :class:`Thresholds`, tuned on the develo
    (``python.flow.*``), which forms a chain alone when it is strong and is never a partial link.
 3. The score is the strongest chain or finding, plus a small capped share of the next few
    *distinct* signals: volume alone cannot make a verdict (hundreds of weak capability
-   findings add at most ``Thresholds.volume_cap`` points).
+   findings add at most ``Thresholds.volume_cap`` points, and never lift data such as a test
+   suite's fixtures over the suspicious line).
 4. Metadata signals (typosquat names, shadowed commands, absurd versions) are weak alone; they
    amplify a score only when real behaviour is present. A console script shadowing a system
    tool plus network, secret, exec or persistence behaviour anywhere is command-jacking and
@@ -64,6 +65,9 @@ CODE_CONTEXT_ORDER = {Context.STARTUP: 0, Context.INSTALL: 1, Context.IMPORT: 2,
 VOLUME_SHARE = 0.15  # share of each next distinct signal added to the strongest one
 MALWARE_ONLY = frozenset({"drop-site", "disguised", "miner", "shell", "unreviewable"})
 CORROBORATION_POINTS = 30.0
+# Flows the Python analyser rates critical only when download, save and run share one
+# function: then the function is the dropper, called or not (see _proven_in_function).
+PROVEN_IN_ONE_FUNCTION = frozenset({"python.flow.download-execute"})
 # A chain plus an independent malware-only witness (drop site, obfuscator runtime...).
 WITNESS_POINTS = 10.0  # an independent signal this strong lets one finding be malicious
 # Command-jacking: a shadowing console script plus any of these capabilities decides suspicious.
@@ -118,7 +122,8 @@ CAPABILITY_WORDS: dict[str, frozenset[str]] = {
     # catchers, tunnels, paste and anonymous file hosts, bare IP addresses.
     "drop-site": frozenset({"messenger", "webhook", "telegram", "discord", "catcher",
                             "request-catcher", "tunnel", "paste", "paste-site", "file-host",
-                            "file-sharing", "free-app-host", "raw-ip", "ngrok", "pipedream"}),
+                            "file-sharing", "free-app-host", "raw-ip", "ngrok", "pipedream",
+                            "hidden-endpoint"}),
     # A binary under a name that hides what it is (a PE named .png).
     "disguised": frozenset({"misnamed", "disguised"}),
     # Code that cannot be reviewed: a commercial obfuscator's runtime.
@@ -414,6 +419,8 @@ def _corroborated(total: float, best: tuple, signals: list[tuple],
     if finding.context not in (Context.RUNTIME, Context.DATA) and not (
             _inferred_flow(finding) and finding.context is Context.IMPORT):
         return total
+    if _proven_in_function(finding):
+        return total  # one function doing the whole thing is its own witness
     rules = {f.rule for f in links}
     for other_points, _other_kind, other_links, _m in signals[1:]:
         if (other_points >= CORROBORATION_POINTS
@@ -421,6 +428,15 @@ def _corroborated(total: float, best: tuple, signals: list[tuple],
                 and not all(_inferred_flow(f) for f in other_links)):
             return total
     return min(total, thresholds.malicious - 0.1)
+
+
+def _proven_in_function(finding: Finding) -> bool:
+    """An analyser flow at critical severity and high confidence outside test code, of a kind
+    that is critical only when one function does the whole thing (downloads a file, saves it
+    and runs it): what a dropper's function is, and what a tool installer's code spread over
+    helpers, or a content rule's text match, is not."""
+    return (finding.rule in PROVEN_IN_ONE_FUNCTION and finding.severity is Severity.CRITICAL
+            and finding.confidence is Confidence.HIGH and not is_test_code(finding.path))
 
 
 def _malware_only_witness(findings: Sequence[Finding], thresholds: Thresholds,
@@ -453,9 +469,13 @@ def resolve_contexts(findings: list[Finding]) -> tuple[list[Finding], dict[int, 
         if (better is not None and f.context is Context.RUNTIME
                 and CODE_CONTEXT_ORDER[better] < CODE_CONTEXT_ORDER[Context.RUNTIME]):
             context = better
-        if context is Context.IMPORT and is_test_code(f.path):
-            # Test modules run when someone runs the tests, not when the package is imported.
-            context = Context.RUNTIME
+        if context in (Context.IMPORT, Context.RUNTIME) and is_test_code(f.path):
+            # Test modules run when someone runs the tests, not when the package is installed,
+            # started or imported (a test module that install or start-up code reaches keeps
+            # that context, whatever its folder). What they name is test data: SSRF block
+            # lists of catcher hosts, mocked webhook and bot URLs, raw addresses of fake
+            # servers. It counts as data, not as behaviour of the package.
+            context = Context.DATA
         if context is not f.context:
             moved = replace(f, context=context)
             original[id(moved)] = f
@@ -511,6 +531,10 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
             if len(seen_kinds) > 4:
                 break
         total += min(thresholds.volume_cap, extra)
+        if best[0] < thresholds.suspicious and all(f.context is Context.DATA for f in best[2]):
+            # Data (a test suite's fixtures) whose strongest signal is below the line is not
+            # lifted over it by the signals after it: volume alone makes no verdict.
+            total = min(total, thresholds.suspicious - 0.1)
         witness = _malware_only_witness(behaviour, thresholds, exclude=set(best[2]))
         if best[3] is not None and witness is not None:
             # A chain plus an independent witness that benign packages do not carry: the
@@ -521,12 +545,14 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
         if thresholds.runtime_only_suspicious and total >= thresholds.malicious and not any(
                 points >= thresholds.suspicious and (
                     any(f.context not in (Context.RUNTIME, Context.DATA) for f in links)
-                    or any(capabilities(f) & MALWARE_ONLY for f in links))
+                    or any(capabilities(f) & MALWARE_ONLY or _proven_in_function(f)
+                           for f in links))
                 for points, _kind, links, _m in signals) and witness is None:
             # Everything that points at malice sits in function bodies: code that runs only
             # when called, where SDKs also send tokens and download tools. Suspicious at most,
             # unless something benign packages do not carry (a webhook or paste drop site, a
-            # disguised binary, a miner, a reverse shell) backs it up.
+            # disguised binary, a miner, a reverse shell) backs it up, or the analyser saw the
+            # whole story inside one function of the package's own code.
             total = thresholds.malicious - 0.1
         decided = list(best[2])
         if best[3] is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+from dataclasses import replace
 
 from packaging.utils import canonicalize_name, canonicalize_version
 
@@ -16,6 +17,7 @@ from ..metadata import name_version_from_filename
 from ..model import Confidence, Context, Finding, MemberType, Severity
 from ..text import escape
 from .interface import Analyzer, ArtifactView
+from .links import ArchiveLinks
 
 
 def _finding(rule: str, message: str, path: str | None = None, evidence: str = "",
@@ -31,6 +33,8 @@ def analyze(view: ArtifactView) -> list[Finding]:
                 a.confidence, Context.CONTAINER, a.message, a.path, None, a.evidence)
         for a in view.anomalies
     ]
+    if any(f.rule == "container.link-escape" for f in findings):
+        findings = _resolve_links(view, findings)
     # The name counts too: a ``.whl`` without a WHEEL file is not classified as a wheel, but
     # an installer handed it by name still treats it as one.
     name = view.header.filename.lower()
@@ -42,6 +46,21 @@ def analyze(view: ArtifactView) -> list[Finding]:
 
 
 _SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+
+
+def _resolve_links(view: ArtifactView, findings: list[Finding]) -> list[Finding]:
+    """The unpacker flags every link whose target climbs or is absolute; resolved against
+    the whole archive, one that lands on another member inside it (``docs/NEWS -> ../NEWS``)
+    is an ordinary link (see :mod:`.links`)."""
+    links = ArchiveLinks(view.members)
+    out = []
+    for f in findings:
+        if f.rule == "container.link-escape" and f.path and links.stays_inside(f.path):
+            f = replace(f, rule="container.link", severity=Severity.LOW,
+                        message="archive contains a link to another member inside it; "
+                        "installers handle links differently")
+        out.append(f)
+    return out
 
 
 def _dist_info_dirs(view: ArtifactView) -> set[str]:

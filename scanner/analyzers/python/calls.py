@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import sys
 
@@ -10,7 +12,7 @@ import libcst as cst
 from . import decoders, names
 from .fold import FoldEnv, Inline, fold, string_value
 from .hits import MAIN_SCOPE, MODULE_SCOPE
-from .indicators import labels_in
+from .indicators import INDICATORS, labels_in
 from .walker import Walker
 
 _OBFUSCATOR_RUNTIME = re.compile(r"pyarmor|pytransform")
@@ -75,6 +77,21 @@ PARAM = "\x00param:"
 _COMPILER_ATTRIBUTES = frozenset({"cc", "cxx", "compiler", "compiler_so", "compiler_cxx",
                                   "linker_so", "linker_exe", "archiver", "ranlib"})
 
+# A written file that is a program or script, and folders outside the project where droppers
+# put them (the user's profile, temp folders).
+_DROPPED_PROGRAM = re.compile(r"\.(?:exe|scr|bat|cmd|ps1|vbs|js|jar|msi|dll|hta)\b", re.IGNORECASE)
+_USER_LOCATION = re.compile(r"\b(?:LOCAL)?APPDATA\b|\bProgramData\b|\bTEMP\b|\bTMP\b|[/\\]tmp[/\\]|"
+                            r"^~|\s~|[/\\]Users[/\\]|/home/", re.IGNORECASE)
+# base64 of "http": how an encoded URL literal starts (see CallWalker._hidden_url).
+_B64_HTTP = "aHR0c"
+_PLAIN_URL = re.compile(r"https?://[\w.-]+(?::\d+)?(?:[/?#][^\s'\"<>]*)?")
+_IMPORT_LINE = re.compile(r"^(?:import\s|from\s+\S+\s+import\b)|;\s*import\s")
+# Module names that code without imports may still use (see CallWalker.__init__).
+_BARE_MODULES = {**{m: m for m in ("os", "sys", "subprocess", "socket", "getpass", "platform",
+                                   "base64", "zlib", "marshal", "shutil", "ctypes", "uuid",
+                                   "urllib", "urllib2", "requests", "httplib")},
+                 "request": "urllib.request"}
+
 
 class CallWalker(Walker):
     """The walker plus everything that turns calls and strings into hits."""
@@ -101,7 +118,18 @@ class CallWalker(Walker):
         self.tool_spawns: set[int] = set()  # lines that start a build tool (make, nm, git)
         self.verifies: list[tuple[int, str]] = []  # digests computed / checksums verified
         self.fetch_only: set[tuple[int, str]] = set()  # download commands chaining nothing
+        # ``def launch(*argv): Popen(argv, ...)``: function -> (star parameter, its position),
+        # and detached spawns of such a parameter, decided by the call sites afterwards.
+        self.star_params: dict[str, tuple[str, int]] = {}
+        self.star_detached: list[tuple[int, str]] = []
+        self.returns: dict[str, list[cst.BaseExpression]] = {}  # function -> returned values
         self.fold_env = FoldEnv(self.qualname, self.constant, self.inlines.get)
+        if not any(_IMPORT_LINE.search(line) for line in lines):
+            # Module code that imports nothing (a fragment pasted into setup.py, a payload
+            # exec'd in the namespace of the module that decoded it) can only mean the
+            # well-known modules by these names: ``socket.gethostname()`` is the socket
+            # module's. Imports inside functions still bind their own scope first.
+            self.aliases[MODULE_SCOPE].update(_BARE_MODULES)
 
     # ----- helpers folding can call through ------------------------------------------------
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
@@ -132,6 +160,9 @@ class CallWalker(Walker):
             self.function_params[key] = tuple(
                 p.name.value for p in (*params.posonly_params, *params.params,
                                        *params.kwonly_params))
+            if isinstance(params.star_arg, cst.Param):
+                self.star_params[key] = (params.star_arg.name.value,
+                                         len(params.posonly_params) + len(params.params))
             for param in (*params.params, *params.kwonly_params):
                 if isinstance(param.default, cst.Name):  # runner=run_command
                     self.default_refs.setdefault(param.default.value, set()).add(
@@ -175,6 +206,8 @@ class CallWalker(Walker):
 
     def visit_Return(self, node: cst.Return) -> None:
         # The decode chain of the result is known only inside the function's scope.
+        if node.value is not None:
+            self.returns.setdefault(self.scope, []).append(node.value)
         pending = self._pending_inlines.pop(self.scope, None)
         if pending is not None and node.value is pending[2]:
             params, steps, result = pending
@@ -217,6 +250,8 @@ class CallWalker(Walker):
         if isinstance(value, bytes):
             value = value.decode("latin-1")
         self._string(node, value)
+        if value.startswith(_B64_HTTP) and len(value) < 4096:
+            self._hidden_url(node, value)
         if len(value) >= 128 and id(node) not in self.consumed:
             self._blob(node, value)
 
@@ -240,13 +275,15 @@ class CallWalker(Walker):
                      strong=True)
         labels = labels_in(value)
         self.module_labels |= labels
-        for label in labels:
+        for label in sorted(labels):  # a fixed order: the first label of a line is its evidence
             kind, _, detail = label.partition(":")
             rule = STRING_RULES.get(kind)
             if rule is None:
                 continue
             strong = (kind == "secret" and detail in STEALER_SECRETS) or kind == "catcher"
             weak = False
+            if detail == "free-app-host":
+                weak = True  # a lead: see indicators (a request sent there is a beacon)
             if kind == "secret" and detail in SERVICE_SECRETS:
                 # SDKs and cluster clients talk to these services; naming one is a lead.
                 # What is read from them and sent elsewhere is a direct flow.
@@ -258,11 +295,28 @@ class CallWalker(Walker):
                 strong = bool(_ARMED_MESSENGER.search(value) or _ARMED_LINE.search(
                     self.snippet(self.line(node))))
                 weak = not strong
+            if kind == "rawip" and _quoted_in_text(value):
+                # An address inside lines of other text (a sample web-server log) is quoted;
+                # a URL on its own, or a list of them one per line, is an endpoint.
+                weak = True
             if kind == "secret":
                 self.sources.append(("secret", self.line(node), self.scope, detail))
             if kind == "fingerprint":
                 self.sources.append(("fingerprint", self.line(node), self.scope, detail))
             self.hit(rule, node, f"{detail}: {value[:160]}", strong=strong, weak=weak)
+
+    def _hidden_url(self, node: cst.CSTNode, value: str) -> None:
+        """A literal that is a whole URL in base64. Packages name their endpoints in the
+        clear; droppers and stealers encode theirs so that a reader (or a grep) misses them.
+        The URL itself is read like any other string (a webhook in it is a webhook)."""
+        try:
+            url = base64.b64decode(value.strip(), validate=True).decode("ascii")
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            return
+        if _PLAIN_URL.fullmatch(url):
+            self.hit("python.network.hidden-endpoint", node,
+                     f"base64 literal decodes to {url[:160]}")
+            self._string(node, url)
 
     def _blob(self, node: cst.CSTNode, value: str) -> None:
         """A long literal that decodes to Python source is analysed again."""
@@ -352,6 +406,8 @@ class CallWalker(Walker):
             self.hit("python.secrets.environment", node)
         elif name in ("shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.move"):
             self._copy(node)
+        elif name in ("os.rename", "os.replace") and len(node.args) >= 2:
+            self._moved_into_autostart(node, node.args[1].value)
         elif name.startswith("builtins.") and name[9:] in ("setattr",):
             pass
         else:
@@ -550,7 +606,10 @@ class CallWalker(Walker):
                 self.hit("python.network.file-fetch", node, evidence, strong=True)
             else:
                 self.hit("python.process.shell-download", node, evidence, strong=True)
-        if "dnscmd:dns-command" in labels and not known_tool:
+        if "dnscmd:dns-command" in labels and not known_tool and (
+                programs & _DNS_TOOLS or _DNS_COMMAND.search(text)):
+            # nslookup/dig/host run as a command, not ``host`` as an option's value
+            # (``docker run --userns=host``) or a word in a product name.
             self.hit("python.network.dns", node, evidence)
         if "revshell:reverse-shell" in labels:
             self.hit("python.process.reverse-shell", node, evidence, strong=True)
@@ -561,7 +620,16 @@ class CallWalker(Walker):
         if re.search(r"\bchmod\s+(?:\+x|[0-7]*[1357]\b|u\+x|a\+x|7)", text):
             self.chmods.append((line, self.scope, text[:120]))
         if self._detached(keywords, text):
-            self.hit("python.process.detached", node, evidence, strong=not known_tool)
+            fixed = command is not None and not decoded and not download and not labels and \
+                fixed_command(fold(command, self.fold_env))
+            # A fixed, named system program started in the background (a display server, a
+            # browser for a fixture) hides nothing the code does not show: a lead.
+            self.hit("python.process.detached", node, evidence,
+                     strong=not known_tool and not fixed, weak=fixed)
+            star = self.star_params.get(self.scope)
+            if not fixed and star and isinstance(command, cst.Name) and \
+                    command.value == star[0]:
+                self.star_detached.append((line, self.scope))
         code = _python_c(command, self)
         if code is not None:
             self.hit("python.process.python-c", node, f"{name}: python -c {code[:120]}",
@@ -652,12 +720,28 @@ class CallWalker(Walker):
         if callee is None and not args and isinstance(node.func, cst.Attribute) and \
                 node.func.attr.value in ("resolve", "absolute", "as_posix", "strip"):
             return self._head_strings(node.func.value, depth + 1)  # (dir / "cmake").resolve()
+        if callee is None and not args and isinstance(node.func, cst.Name) and \
+                node.func.value in self.returns:
+            return self._returned_tools(node.func.value)
         if callee is None or callee in ("os.path.join", "distutils.spawn.find_executable"):
             # A helper given a path or a tool name: what it names is what runs.
             named = [fold(a, self.fold_env) for a in args]
             named = [n for n in named if isinstance(n, str)]
             return named[-1:] or None
         return None
+
+    def _returned_tools(self, function: str) -> list[str] | None:
+        """What a module helper without arguments returns, when every ``return`` is a literal
+        or the user's own setting (``def get_make(): return environ.get('MAKE') or 'make'``
+        reads ``$MAKE`` or returns ``'make'``): the tool names it can hand back."""
+        out: list[str] = []
+        for value in self.returns[function]:
+            literal = fold(value, self.fold_env)
+            if isinstance(literal, str):
+                out.append(literal)
+            elif not _user_setting(value, self):
+                return None
+        return out
 
     def _param_sites(self, scope: str, param: str):
         """(argument, scopes) of ``param`` at every call site of the function ``scope``;
@@ -788,9 +872,14 @@ class CallWalker(Walker):
             self._flows(node, labels, name)
             return
         rule = "python.network.socket" if name in names.SOCKET else "python.network.http"
-        self.hit(rule, node, f"{name}: {self.snippet(line)}")
-        self.sinks.append((line, self.scope, name))
         target = fold(node.args[0].value, self.fold_env) if node.args else None
+        # A socket pair or a Unix-domain socket joins two processes of this machine, and a
+        # request to a literal loopback URL reaches a server on it: no other host is reached,
+        # so it is a lead (still reported), not a network capability.
+        local = name == "socket.socketpair" or (name == "socket.socket" and _unix_family(
+            node, self)) or (isinstance(target, str) and _loopback_only(target))
+        self.hit(rule, node, f"{name}: {self.snippet(line)}", weak=local)
+        self.sinks.append((line, self.scope, name))
         if name in names.DOWNLOAD and not (isinstance(target, str) and _loopback_only(target)):
             self.downloads.append((line, self.scope, name))
             if name in _FILE_DOWNLOADS:
@@ -907,6 +996,16 @@ class CallWalker(Walker):
         if len(node.args) >= 2:
             self._write_path(node, node.args[1].value)
 
+    def _moved_into_autostart(self, node: cst.Call, path: cst.BaseExpression) -> None:
+        """A file renamed into a Startup folder, cron or systemd directory runs at the next
+        log-in like one written there. Renames elsewhere (``os.replace(tmp, final)`` after
+        a download) are bookkeeping, not writes of new content: not recorded."""
+        text = " ".join(_strings_in(path, self))
+        if any(k.startswith("persistence:") for k in labels_in(text)) or any(
+                k.startswith("persistence") for k in self.describe(path)):
+            self.hit("python.persistence.autostart", node, f"moves a file to {text[:160]}",
+                     strong=True)
+
     def _write_path(self, node: cst.Call, path: cst.BaseExpression) -> None:
         line = self.line(node)
         strings = _strings_in(path, self)
@@ -918,6 +1017,10 @@ class CallWalker(Walker):
             self.hit("python.persistence.pth-write", node, f"writes a .pth file: {text[:160]}")
         elif any(k.startswith("persistence:") for k in labels):
             self.hit("python.persistence.autostart", node, f"writes {text[:160]}", strong=True)
+        elif _DROPPED_PROGRAM.search(text) and _USER_LOCATION.search(text):
+            # A program or script written into the user's profile or a temp folder; at
+            # install time that is a dropper (rules: severity by context).
+            self.hit("python.dropper.program-write", node, f"writes {text[:160]}")
 
 
 def _plain_params(params: cst.Parameters) -> tuple[str, ...] | None:
@@ -1077,6 +1180,68 @@ def _fetches_source_only(text: str, labels: set[str]) -> bool:
         _CHAINED_COMMAND.search(text) is None and \
         all(_SOURCE_OR_DATA_URL.fullmatch(w) for w in text.split() if "://" in w) and \
         "://" in text
+
+
+# Programs that run whatever file or code they are given, and names of files that run.
+_LAUNCHERS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "python", "python2",
+                        "python3", "pythonw", "py", "node", "nodejs", "deno", "bun", "perl",
+                        "ruby", "php", "powershell", "pwsh", "cmd", "wscript", "cscript", "mshta",
+                        "rundll32", "regsvr32", "msiexec", "java", "javaw", "osascript", "open",
+                        "start", "env", "xdg-open", "nohup", "setsid", "sudo", "exec", "timeout",
+                        "nice", "wine", "mono", "dotnet", "reg", "schtasks", "at", "crontab",
+                        "curl", "wget", "certutil", "bitsadmin", "nc", "ncat", "socat"})
+_RUNNABLE_NAME = re.compile(r"\.(?:py[cwz]?|exe|scr|bat|cmd|ps1|vbs|js|jar|msi|dll|sh|bin|elf|"
+                            r"so|dylib|app)$|[/\\]tmp[/\\]|appdata|startup", re.IGNORECASE)
+
+
+def fixed_command(argv) -> bool:
+    """Whether ``argv`` (a folded command) is fixed text naming a system program by its bare
+    name, run as such: every word a literal, the program no path and no interpreter or
+    launcher that runs what it is given, no word naming a script or binary file, no shell
+    syntax chaining or redirecting commands."""
+    if isinstance(argv, str):
+        if re.search(r"[|;&`<>]|\$\(", argv):
+            return False
+        argv = argv.split()
+    if not isinstance(argv, list) or not argv or not all(isinstance(w, str) for w in argv):
+        return False
+    program = argv[0]
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*", program) or \
+            re.sub(r"[\d.]+$", "", program.lower()) in _LAUNCHERS:
+        return False
+    return not any(_RUNNABLE_NAME.search(w) for w in argv)
+
+
+_DNS_TOOLS = frozenset({"nslookup", "dig", "host"})
+# A DNS tool where a command starts: the start, after a shell separator, after ``-c``/``/c``.
+_DNS_COMMAND = re.compile(r"(?:^|[;|&`(\"']|\$\(|\s-c\s+|\s/c\s+)\s*(?:nslookup|dig|host)\s+\S",
+                          re.IGNORECASE)
+_RAW_IP_URL = next(i.pattern for i in INDICATORS if i.kind == "rawip")
+
+
+def _quoted_in_text(value: str) -> bool:
+    """Whether every raw-IP URL of a multi-line text sits in a line of other words."""
+    lines = [line.strip() for line in value.splitlines() if line.strip()]
+    found = [line for line in lines if _RAW_IP_URL.search(line)]
+    return len(lines) > 1 and bool(found) and all(len(line.split()) > 1 for line in found)
+
+
+def _user_setting(node: cst.BaseExpression, walker: Walker) -> bool:
+    """``os.environ['MAKE']``, ``os.environ.get('CXX')``, ``os.getenv('CC')``: a value the
+    person installing chooses (configured tools), not one the package ships."""
+    if isinstance(node, cst.Subscript):
+        return walker.qualname(node.value) == "os.environ"
+    return isinstance(node, cst.Call) and walker.qualname(node.func) in (
+        "os.environ.get", "os.getenv") and len(node.args) == 1
+
+
+def _unix_family(node: cst.Call, walker: Walker) -> bool:
+    """``socket.socket(socket.AF_UNIX, ...)`` or ``family=AF_UNIX``."""
+    family = next((a.value for a in node.args if a.keyword is not None and
+                   a.keyword.value == "family"), None)
+    if family is None and node.args and node.args[0].keyword is None:
+        family = node.args[0].value
+    return family is not None and (walker.qualname(family) or "").endswith("AF_UNIX")
 
 
 def _loopback_only(text: str) -> bool:

@@ -21,7 +21,7 @@ from ...scoring import is_test_code
 from ..interface import Derived
 from . import decoders, emit, gate, reach, statements, tokens
 from .calls import CallWalker
-from .flows import combine
+from .flows import PYARMOR_NAMES, combine, runs_obfuscator_runtime
 from .hits import MODULE_SCOPE, Hit, ModuleFacts
 from .rules import BY_ID
 from .source import to_text
@@ -146,7 +146,10 @@ class Engine:
                                   text.count("\n", 0, marks.start()) + 1 + line_offset,
                                   MODULE_SCOPE, f"obfuscator mark: {marks.group(0)}",
                                   strong="arm" not in marks.group(0).lower() and
-                                  "transform" not in marks.group(0).lower()))
+                                  "transform" not in marks.group(0).lower(),
+                                  # PyArmor named in a module that never runs its runtime.
+                                  weak=facts.parsed and bool(PYARMOR_NAMES.search(marks.group(0)))
+                                  and not runs_obfuscator_runtime(facts)))
         letters = tokens.lookalike_identifier(text) if not text.isascii() else None
         if letters:
             line, name = letters

@@ -8,12 +8,16 @@ scope being stronger — each naming both ends with their lines.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from .calls import CallWalker
+from .calls import MAX_CALL_SITES, CallWalker, fixed_command
+from .fold import fold
 
 
 def combine(walker: CallWalker) -> None:
     _parameter_spawns(walker)
+    _star_detached(walker)
+    _obfuscator_mentions(walker)
     _source_to_sink(walker, "secret", "python.flow.secret-to-network")
     _source_to_sink(walker, "fingerprint", "python.flow.fingerprint-to-network")
     _download_execute(walker)
@@ -31,6 +35,61 @@ def _parameter_spawns(walker: CallWalker) -> None:
     if quiet:
         walker.facts.hits = [h for h in walker.facts.hits if not (
             h.rule == "python.process.spawn" and (h.line, h.scope) in quiet)]
+
+
+def _star_detached(walker: CallWalker) -> None:
+    """``def launch(*argv): Popen(argv, stdout=DEVNULL, ...)`` called only as
+    ``launch('Xvfb', ':1')``: every call site names a fixed system program, so the detached
+    spawn is a lead, as it is when the command is written at the spawn itself."""
+    pending = getattr(walker, "star_detached", ())  # the token-level fallback has none
+    if pending and len(walker.call_sites) >= MAX_CALL_SITES:
+        return  # the call-site table filled up: a later site may name anything
+    for line, scope in pending:
+        _star, index = walker.star_params[scope]
+        params = walker.function_params.get(scope, ())
+        sites = walker.call_sites.get(scope.split(".")[-1], [])
+        saved = walker.scopes
+        fixed = bool(sites)
+        try:
+            for call, scopes in sites:
+                walker.scopes = list(scopes)
+                at = index - (1 if params and params[0] in ("self", "cls") else 0)
+                positional = [a for a in call.args if a.keyword is None]
+                if any(a.star for a in positional) or at < 0:
+                    fixed = False
+                    break
+                argv = [fold(a.value, walker.fold_env) for a in positional[at:]]
+                if not fixed_command(argv):
+                    fixed = False
+                    break
+        finally:
+            walker.scopes = saved
+        if fixed:
+            walker.facts.hits = [replace(h, strong=False, weak=True) if (
+                h.rule == "python.process.detached" and h.line == line and h.scope == scope)
+                else h for h in walker.facts.hits]
+
+
+PYARMOR_NAMES = re.compile(r"pyarmor|pytransform", re.IGNORECASE)
+
+
+def runs_obfuscator_runtime(facts) -> bool:
+    """Whether a module imports PyArmor's runtime or calls it (``from pytransform import
+    pyarmor_runtime``, ``from pyarmor_runtime_000000 import __pyarmor__``, ``__pyarmor__(...)``):
+    what protected code does, and what a tool that only detects protected code does not."""
+    return any(PYARMOR_NAMES.search(m) for m in facts.imports | facts.relative_imports) or any(
+        h.rule == "python.obfuscation.commercial" and h.evidence.startswith("calls ")
+        for h in facts.hits)
+
+
+def _obfuscator_mentions(walker: CallWalker) -> None:
+    """PyArmor named in strings of a module that never imports or calls its runtime (a
+    profiler listing the runtime's module names to recognise protected code) is a lead."""
+    if runs_obfuscator_runtime(walker.facts):
+        return
+    walker.facts.hits = [replace(h, strong=False, weak=True) if (
+        h.rule == "python.obfuscation.commercial" and PYARMOR_NAMES.search(h.evidence))
+        else h for h in walker.facts.hits]
 
 
 def _already(walker: CallWalker, rule: str) -> bool:

@@ -58,6 +58,9 @@ INDICATORS: tuple[Indicator, ...] = (
     _i("tunnel", "tunnel-or-free-host",
        r"ngrok(?:-free)?\.(?:io|app)|\.loca\.lt\b|trycloudflare\.com|\.repl\.co\b|"
        r"herokuapp\.com|serveo\.net|\.glitch\.me\b"),
+    # Free app hosts where throw-away collectors live; projects host demos there too, so a
+    # bare mention is a lead and only a request sent there is a beacon (calls._string).
+    _i("tunnel", "free-app-host", r"\.onrender\.com\b|\.pythonanywhere\.com\b"),
     _i("paste", "paste-or-file-host",
        r"pastebin\.com/raw|paste\.ee/r|hastebin|transfer\.sh|anonfiles|cdn\.discordapp\.com/"
        r"attachments|rentry\.co|0x0\.st|file\.io\b|paste\.bingner|gofile\.io|filebin"),
@@ -86,11 +89,13 @@ INDICATORS: tuple[Indicator, ...] = (
     _i("mining", "crypto-miner", r"\bxmrig\b|stratum\+(?:tcp|ssl)|minexmr|nanopool\.org|"
        r"supportxmr|moneroocean|cryptonight|\bnicehash\b"),
     _i("vmcheck", "vm-or-sandbox", r"\bvboxservice|\bvboxtray|\bvmtoolsd|\bvmwaretray|"
-       r"\bsandboxie|SbieDll|\bwireshark\b|\bprocesshacker|\bx64dbg|\bollydbg|\bfiddler\b|"
+       # The analysis tool's name, not its web address (a download of Wireshark's data).
+       r"\bsandboxie|SbieDll|(?<![\w./])wireshark\b(?!\.(?:org|com|net)\b)|"
+       r"\bprocesshacker|\bx64dbg|\bollydbg|\bfiddler\b|"
        r"WDAGUtilityAccount|\bqemu-ga\b|\bhttpdebuggerui"),
     _i("obfuscator", "commercial-obfuscator",
        r"__pyarmor__|pyarmor_runtime|\bpytransform\b|pyobfuscate|BlankOBF|\bHyperion\b|"
-       r"Obfuscated (?:with|by)|\bKramer\b|obfuscator\.\w+\("),
+       r"Obfuscated (?:with|by)|\bclass\s+Kramer\b|\bKramer\s*\(|obfuscator\.\w+\("),
     _i("destroy", "wipe-command",
        r"\brm\s+-(?:rf|fr)\s+(?:/|~/?|\$HOME/?)(?:\s|$|\*)|\bformat\s+c:|"
        r"\bdel\s+/[fsq]\s.*[A-Z]:\\|vssadmin\s+delete"),

