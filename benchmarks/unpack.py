@@ -10,8 +10,9 @@ packages), in one single-threaded process, measure:
   (a) the floor: ``zipfile`` / ``tarfile`` reading every member to its end, with no checks;
   (b) distscan: the artifact opened as ``scanner.pipeline.scan`` opens it with default
       options (``open_for_scan``), ``entries()`` consumed fully, with no analysers (this
-      includes the artifact digest, member digests where the scan needs them (wheels, for the
-      RECORD check), CRC checks, name and layout checks, bounded reads and nested archives).
+      includes the artifact digest, which is waited for at the end as ``scan()`` reports it,
+      member digests where the scan needs them (wheels, for the RECORD check), CRC checks,
+      name and layout checks, bounded reads and nested archives).
 
 The page cache is warmed first. The two are interleaved per artifact (alternating which goes
 first) and each artifact is measured ``--repeat`` times, keeping the fastest time of each, so
@@ -96,8 +97,13 @@ def floor_read(path: Path) -> int:
 
 def distscan_read(path: Path, options: ScanOptions) -> int:
     produced = 0
-    for entry in open_for_scan(path, options).entries():
+    opened = open_for_scan(path, options)
+    for entry in opened.entries():
         produced += entry.read_size
+    # scan() reports the artifact's digest; a large one is hashed on a helper thread during
+    # the walk, so wait for it here too.
+    if opened.sha256 is None:
+        raise ValueError(f"{path}: no artifact digest")
     return produced
 
 

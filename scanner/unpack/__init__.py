@@ -15,6 +15,7 @@ directory), ``tarstream`` (a tar stream tarfile cannot use to escape the limits)
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import lzma
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from ..model import Anomaly, Limits, Member, MemberType, Severity
 from ..text import escape
-from . import detect, tarstream, zipinplace, zipsalvage
+from . import detect, hashing, tarstream, zipinplace, zipsalvage
 from .budget import Budget, LimitExceeded, ReadResult
 from .paths import name_anomalies, normalize
 from .ziplayout import layout_anomalies
@@ -79,7 +80,7 @@ class OpenedArtifact:
 
     filename: str
     size: int
-    sha256: str | None
+    _digest: str | hashing.Pending | None  # see ``sha256``
     format: str  # zip, tar, file, directory
     limits: Limits
     _path: Path | None = None
@@ -88,33 +89,85 @@ class OpenedArtifact:
     budget: Budget | None = None
     digest_every_member: bool = True
 
-    def entries(self) -> Iterator[Entry]:
-        """Walk every member once. Stops early (with an anomaly) when a limit is hit."""
-        self.budget = Budget(self.limits, hash_members=self.digest_every_member)
-        produced = 0
-        try:
-            for entry in self._walk(self.budget):
-                produced += 1
-                yield entry
-        except LimitExceeded as stop:
-            if not produced and self.format != "directory":
-                # Nothing was read at all: there is no partial result to report on.
-                raise UnreadableArtifact(f"{stop.anomaly.rule}: {stop.anomaly.message}") from None
-            self.anomalies.append(stop.anomaly)
+    @property
+    def sha256(self) -> str | None:
+        """Hex SHA-256 of the artifact (None for a folder). A large artifact in memory is
+        hashed on a helper thread while it is walked; this waits for that digest."""
+        digest = self._digest
+        if isinstance(digest, hashing.Pending):
+            digest = self._digest = digest.result()
+        return digest
 
-    def _walk(self, budget: Budget) -> Iterator[Entry]:
+    def entries(self) -> Iterator[Entry]:
+        """Walk every member once. Stops early (with an anomaly) when a limit is hit.
+
+        A member whose digest the helper thread is still computing is held back until the
+        next member has been read (or the walk ends), so that hashing one member overlaps
+        reading the next. Entries still come out in walk order, each with its digest, and
+        ``anomalies`` grows as if nothing were held: what the walk finds while reading the
+        next member is staged and published only once the held entry has been handed out
+        (the consumer may add anomalies of its own in between).
+        """
+        self.budget = Budget(self.limits, hash_members=self.digest_every_member)
+        published = self.anomalies
+        staged: list[Anomaly] = []
+
+        def publish(count: int) -> None:
+            published.extend(staged[:count])
+            del staged[:count]
+
+        produced = 0
+        held: Entry | None = None
+        held_mark = 0  # how many staged anomalies were found up to and with the held entry
+        try:
+            try:
+                for entry in self._walk(self.budget, staged):
+                    produced += 1
+                    if held is not None:
+                        publish(held_mark)
+                        yield _with_digest(held)
+                        held = None
+                    if isinstance(entry.sha256, hashing.Pending):
+                        held, held_mark = entry, len(staged)
+                    else:
+                        publish(len(staged))
+                        yield entry
+            except LimitExceeded as stop:
+                if held is not None:
+                    publish(held_mark)
+                    yield _with_digest(held)
+                    held = None
+                publish(len(staged))
+                if not produced and self.format != "directory":
+                    # Nothing was read at all: there is no partial result to report on.
+                    raise UnreadableArtifact(
+                        f"{stop.anomaly.rule}: {stop.anomaly.message}") from None
+                published.append(stop.anomaly)
+            except Exception:
+                if held is not None:  # what was read before the error is still reported
+                    publish(held_mark)
+                    yield _with_digest(held)
+                    held = None
+                raise
+            if held is not None:
+                publish(held_mark)
+                yield _with_digest(held)
+        finally:
+            publish(len(staged))
+
+    def _walk(self, budget: Budget, anomalies: list[Anomaly]) -> Iterator[Entry]:
         if self.format == "directory":
-            yield from _walk_directory(self._path, budget, self.anomalies)
+            yield from _walk_directory(self._path, budget, anomalies)
         elif self.format == "file":
             budget.consumed = lambda: self.size
-            yield from _walk_single_file(self, budget)
+            yield from _walk_single_file(self, budget, anomalies)
         else:
             with self._open() as fp:
                 walker = _walk_zip if self.format == "zip" else _walk_tar
                 if walker is _walk_zip:
                     # zipfile reads members in place: the file position is how far the read got.
                     budget.consumed = fp.tell
-                yield from walker(fp, self.size, "", 0, budget, self.anomalies, self.filename)
+                yield from walker(fp, self.size, "", 0, budget, anomalies, self.filename)
 
     def _open(self):
         if self._data is not None:
@@ -123,6 +176,10 @@ class OpenedArtifact:
             return _open_regular(self._path)
         except OSError as exc:
             raise UnreadableArtifact(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _with_digest(entry: Entry) -> Entry:
+    return dataclasses.replace(entry, sha256=entry.sha256.result())
 
 
 def _open_regular(path: Path):
@@ -163,7 +220,7 @@ def _open_artifact(source: str | os.PathLike | bytes, limits: Limits,
                    filename: str | None) -> OpenedArtifact:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
-        return _identify(filename or "<bytes>", len(data), hashlib.sha256(data).hexdigest(),
+        return _identify(filename or "<bytes>", len(data), hashing.artifact_digest(data),
                          io.BytesIO(data), limits, data=data)
     path = Path(source)
     try:
@@ -183,7 +240,7 @@ def _open_artifact(source: str | os.PathLike | bytes, limits: Limits,
                 data = fp.read(size + 1)
                 if len(data) <= size:  # else the file grew while we read it: stream it
                     return _identify(filename or path.name, len(data),
-                                     hashlib.sha256(data).hexdigest(), io.BytesIO(data), limits,
+                                     hashing.artifact_digest(data), io.BytesIO(data), limits,
                                      path=path, data=data)
                 fp.seek(0)
             digest = hashlib.file_digest(fp, "sha256").hexdigest()
@@ -194,7 +251,7 @@ def _open_artifact(source: str | os.PathLike | bytes, limits: Limits,
         raise UnreadableArtifact(f"cannot read file: {exc.strerror or exc}") from exc
 
 
-def _identify(filename: str, size: int, digest: str, fp, limits: Limits, *,
+def _identify(filename: str, size: int, digest: str | hashing.Pending, fp, limits: Limits, *,
               path: Path | None = None, data: bytes | None = None) -> OpenedArtifact:
     if size == 0:
         raise UnreadableArtifact("empty file")
@@ -268,7 +325,8 @@ def _finish_entry(member: Member, result: ReadResult, anomalies: list[Anomaly]) 
     if result.anomaly is not None:
         anomalies.append(result.anomaly)
     fmt = detect.sniff(result.data[:1024])
-    why = detect.contradiction(member.inner_path, fmt)
+    # The extension of ``path`` is that of ``inner_path`` (the same last component).
+    why = detect.contradiction(member.path, fmt)
     if why:
         anomalies.append(Anomaly(
             "container.extension-mismatch", f"member is {why}", member.path, escape(member.name),
@@ -401,7 +459,7 @@ def _walk_zip(fp, size: int, prefix: str, depth: int, budget: Budget,
                                               info.compress_type)
             head.member = direct
             result = budget.read_member(direct, display, direct.consumed, crc=True,
-                                        errors=_READ_ERRORS)
+                                        errors=_READ_ERRORS, short_read_ends=True)
         else:
             head.member = None
             try:
@@ -418,7 +476,7 @@ def _walk_zip(fp, size: int, prefix: str, depth: int, budget: Budget,
                 if hasattr(stream, "_expected_crc"):
                     stream._expected_crc = None
                 result = budget.read_member(stream, display, _ZipConsumed(stream, stored),
-                                            crc=True, errors=_READ_ERRORS)
+                                            crc=True, errors=_READ_ERRORS, short_read_ends=True)
         if result.error is not None:
             anomalies.append(Anomaly(
                 "container.corrupt-member", f"member cannot be read to its end: "
@@ -552,22 +610,24 @@ def _walk_tar(fp, size: int, prefix: str, depth: int, budget: Budget,
         budget.count_member(display)
         budget.check_time(display)
         _member_checks(info.name, display, seen, anomalies)
-        if info.issym() or info.islnk():
+        if info.type in _TAR_REGULAR:
+            pass  # most members: none of the checks below applies
+        elif info.issym() or info.islnk():
             kind = MemberType.SYMLINK if info.issym() else MemberType.HARDLINK
             anomalies.append(_link_anomaly(display, info.linkname, hard=info.islnk()))
             yield Entry(Member(display, 0, kind, None, info.linkname, depth), None)
             continue
-        if info.ischr() or info.isblk() or info.isfifo():
+        elif info.ischr() or info.isblk() or info.isfifo():
             kind = MemberType.FIFO if info.isfifo() else MemberType.DEVICE
             anomalies.append(Anomaly(
                 "container.device-member", "archive contains a device or FIFO entry; unpacking it "
                 "can hang or touch hardware", display, escape(info.name), Severity.HIGH))
             yield Entry(Member(display, 0, kind, None, None, depth), None)
             continue
-        if info.isdir():
+        elif info.isdir():
             yield Entry(Member(display, 0, MemberType.DIRECTORY, None, None, depth), None)
             continue
-        if info.type not in tarfile.SUPPORTED_TYPES:
+        elif info.type not in tarfile.SUPPORTED_TYPES:
             # tarfile and GNU tar unpack unknown types as regular files: read them as such.
             anomalies.append(Anomaly(
                 "container.unknown-member-type", "member has an unknown tar type and is unpacked "
@@ -583,8 +643,9 @@ def _walk_tar(fp, size: int, prefix: str, depth: int, budget: Budget,
                 display, escape(info.name), Severity.MEDIUM))
             yield Entry(member, None, complete=False)
             return
-        result = budget.read_member(data_stream, display, raw.counted,
-                                    errors=_READ_ERRORS)
+        result = budget.read_member(data_stream, display, raw.counted, errors=_READ_ERRORS,
+                                    short_read_ends=True,
+                                    size_cap=info.size if info.size >= 0 else None)
         error = result.error
         if error is not None or result.size < info.size:
             why = _describe(error) if error is not None else f"{result.size} of {info.size} bytes"
@@ -604,20 +665,25 @@ def _walk_tar(fp, size: int, prefix: str, depth: int, budget: Budget,
             return
 
 
-def _walk_single_file(artifact: OpenedArtifact, budget: Budget) -> Iterator[Entry]:
+# Regular files (tarfile.REGULAR_TYPES): not links, devices, folders or unknown types.
+_TAR_REGULAR = frozenset(tarfile.REGULAR_TYPES)
+
+
+def _walk_single_file(artifact: OpenedArtifact, budget: Budget,
+                      anomalies: list[Anomaly]) -> Iterator[Entry]:
     member = Member(artifact.filename, artifact.size)
     budget.count_member(member.path)
     with artifact._open() as fp:
         result = budget.read_member(fp, member.path, None, errors=_READ_ERRORS)
     if result.error is not None:
-        artifact.anomalies.append(Anomaly(
+        anomalies.append(Anomaly(
             "limits.unreadable-member", f"file cannot be read to its end: "
             f"{_describe(result.error)}", member.path, severity=Severity.MEDIUM))
-    entry = _finish_entry(member, result, artifact.anomalies)
+    entry = _finish_entry(member, result, anomalies)
     yield entry
     embedded = (entry.format is None and entry.complete and entry.read_size == len(entry.data)
                 and _is_zip(io.BytesIO(entry.data)))
-    yield from _nested(entry, 0, budget, artifact.anomalies, embedded_zip=embedded)
+    yield from _nested(entry, 0, budget, anomalies, embedded_zip=embedded)
 
 
 def _walk_directory(root: Path, budget: Budget, anomalies: list[Anomaly]) -> Iterator[Entry]:

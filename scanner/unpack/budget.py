@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..model import Anomaly, Limits, Severity
+from . import hashing
 
 
 class LimitExceeded(Exception):
@@ -26,7 +27,9 @@ class ReadResult:
 
     data: the leading bytes analysers see (at most ``Limits.analysis_window``).
     sha256: digest of every byte read, or None when the budget does not hash members
-        (``Budget.hash_members``); size: how many bytes that was.
+        (``Budget.hash_members``); a :class:`~scanner.unpack.hashing.Pending` while the helper
+        thread is still hashing a large member (``OpenedArtifact.entries`` resolves it before
+        the entry reaches anyone); size: how many bytes that was.
     complete: False when a limit or an error stopped the read (``anomaly`` or ``error`` says
         which); ``data`` then holds what was read before that.
     crc32: CRC-32 of the bytes read, when the caller asked for it.
@@ -34,7 +37,7 @@ class ReadResult:
     """
 
     data: bytes
-    sha256: bytes | None
+    sha256: bytes | hashing.Pending | None
     size: int
     complete: bool
     anomaly: Anomaly | None = None
@@ -54,6 +57,17 @@ def total_anomaly(limits: Limits, path: str | None) -> Anomaly:
     return Anomaly(
         "limits.total-size", f"artifact decompresses to more than {limits.max_total_bytes} "
         "bytes; the rest was not read", path, severity=Severity.MEDIUM)
+
+
+def _rest_rounded(rest: int) -> int:
+    """A read size for the last ``rest`` bytes of a capped stream: more than ``rest`` (so a
+    short read says the stream ended) and a multiple of ``io.DEFAULT_BUFFER_SIZE``, the
+    buffer of tarfile's member reader. That reader then fetches the rest from the archive
+    in one read, as it does when asked for a whole chunk: the archive is read in the same
+    pieces, so the decompressor reads ahead exactly as before (the compressed bytes it has
+    consumed are what the expansion-ratio checks and their evidence report)."""
+    block = io.DEFAULT_BUFFER_SIZE
+    return (max(rest, 0) // block + 1) * block
 
 
 @dataclass
@@ -102,8 +116,8 @@ class Budget:
 
     def read_member(self, stream, path: str,
                     stored_bytes: Callable[[], int] | int | None = None, *,
-                    crc: bool = False, errors: tuple[type[BaseException], ...] = ()
-                    ) -> ReadResult:
+                    crc: bool = False, errors: tuple[type[BaseException], ...] = (),
+                    short_read_ends: bool = False, size_cap: int | None = None) -> ReadResult:
         """Read ``stream`` to its end or to the first limit.
 
         ``stored_bytes`` is the compressed size (or a callable giving compressed bytes consumed
@@ -111,11 +125,23 @@ class Budget:
         read early and are returned in the result (with the bytes read before them) instead of
         being raised. Raises LimitExceeded when the whole artifact must stop (total bytes,
         whole-artifact ratio, time).
+
+        short_read_ends: the stream returns fewer bytes than asked only at its end, and reads
+        after that return nothing and change nothing (zip and tar members: ``ZipExtFile``,
+        the in-place reader, tarfile's member files; not files on disk, which can grow). The
+        empty read that would confirm the end is then skipped: most members are one short
+        read, and the confirming read of a tar member costs about 2 µs.
+        size_cap: the stream never returns more than this in total (tarfile cuts a member's
+        reads at the size in its header). The last read then asks for the rest rather than a
+        whole chunk (see ``_rest_rounded``): the same bytes in the same chunks, but a buffered
+        reader allocates what it is asked for, and a 1 MiB buffer for a member of a few
+        hundred bytes costs more than reading it.
         """
         limits = self.limits
         step = limits.chunk_bytes
         window = limits.analysis_window
         digest = hashlib.sha256() if self.hash_members else None
+        offloaded: hashing.Offloaded | None = None  # once a chunk is large: the helper thread
         running_crc = 0
         first = b""  # most members are one chunk: keep it as it is, without a copy
         kept: io.BytesIO | None = None  # a long window grows in place, never joined twice
@@ -125,7 +151,8 @@ class Budget:
         error = None
         while True:
             try:
-                chunk = stream.read(step)
+                chunk = stream.read(step if size_cap is None
+                                    else min(step, _rest_rounded(size_cap - produced)))
             except errors as exc:
                 error = exc
                 break
@@ -134,7 +161,13 @@ class Budget:
             produced += len(chunk)
             self.total_bytes += len(chunk)
             if digest is not None:
-                digest.update(chunk)
+                if offloaded is not None:
+                    offloaded.update(chunk)
+                elif len(chunk) >= hashing.OFFLOAD_BYTES:
+                    offloaded = hashing.Offloaded(digest)
+                    offloaded.update(chunk)
+                else:
+                    digest.update(chunk)
             if crc:
                 running_crc = zlib.crc32(chunk, running_crc)
             if kept_size < window:
@@ -163,7 +196,11 @@ class Budget:
                 raise LimitExceeded(total_anomaly(limits, path))
             self._check_artifact_ratio(path)
             self.check_time(path)
+            if short_read_ends and len(chunk) < step:
+                break
         data = first if kept is None else kept.getvalue()
-        return ReadResult(data, digest.digest() if digest is not None else None, produced,
+        sha256 = (None if digest is None
+                  else offloaded.digest() if offloaded is not None else digest.digest())
+        return ReadResult(data, sha256, produced,
                           anomaly is None and error is None, anomaly,
                           running_crc if crc else None, error)

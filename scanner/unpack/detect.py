@@ -131,10 +131,10 @@ TEXT_EXTENSIONS = frozenset(
 
 
 def extension(name: str) -> str:
-    dot = name.rfind(".")
-    if dot <= name.rfind("/") + 1:
+    slash = name.rfind("/")
+    if name.rfind(".") <= slash + 1:
         return ""  # no dot in the last component, or only a leading one (".bashrc")
-    base = name.rsplit("/", 1)[-1].lower()
+    base = name[slash + 1 :].lower()
     if base.endswith((".tar.gz", ".tar.bz2", ".tar.xz")):
         return base[base.rindex(".tar.") :]
     dot = base.rfind(".")
@@ -144,6 +144,10 @@ def extension(name: str) -> str:
 # Every extension the check below has something to say about.
 _CHECKED_EXTENSIONS = (frozenset(EXTENSION_FORMATS) | TEXT_EXTENSIONS
                        | {".tar.gz", ".tar.bz2", ".tar.xz"})
+
+
+# Content that a name promising text hides.
+_HIDDEN_IN_TEXT = EXECUTABLE_FORMATS | ARCHIVE_FORMATS | {PYC}
 
 
 def contradiction(name: str, fmt: str | None) -> str | None:
@@ -162,6 +166,6 @@ def contradiction(name: str, fmt: str | None) -> str | None:
         return f"named {ext} but content is {fmt}"
     if expected is not None and fmt is None and ext not in (".exe", ".dll", ".pyd"):
         return f"named {ext} but content has no {ext[1:]} signature"
-    if ext in TEXT_EXTENSIONS and fmt in (EXECUTABLE_FORMATS | ARCHIVE_FORMATS | {PYC}):
+    if ext in TEXT_EXTENSIONS and fmt in _HIDDEN_IN_TEXT:
         return f"named {ext} but content is {fmt}"
     return None

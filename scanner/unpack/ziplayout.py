@@ -123,25 +123,29 @@ def _descriptor_size(fp, data_end: int, info: zipfile.ZipInfo) -> int:
 
 
 def _local_header_problems(fp, file_size: int, info: zipfile.ZipInfo,
-                           offset: int) -> tuple[list[str] | None, int, bool]:
+                           offset: int) -> tuple[list[str] | None, int, bool, int]:
     """What the local header says differently from the central directory (None when there is
-    no local header at all), where the member's bytes end, and whether the header is one
-    zipfile opens exactly as the central directory describes it (same name bytes and flags:
-    see :func:`data_start`)."""
+    no local header at all), where the member's bytes end, whether the header is one
+    zipfile opens exactly as the central directory describes it (same name bytes and flags),
+    and where the member's data starts (after the local header, name and extra field: the
+    local lengths, as zipfile and installers use them, not the central directory's)."""
     header = _read_at(fp, offset, 30)
     if len(header) < 30 or not header.startswith(_LOCAL):
-        return None, offset, False
+        return None, offset, False, offset
     (_, _, flags, method, _, _, crc, csize, usize, nlen, xlen) = struct.unpack(
         "<4sHHHHHIIIHH", header)
     local_name = _read_at(fp, offset + 30, nlen)
     problems = []
-    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
     plain = True
-    try:
-        expected_name = info.orig_filename.encode(encoding)
-    except UnicodeEncodeError:
-        expected_name = info.orig_filename.encode("utf-8", "surrogateescape")
-        plain = False
+    name = info.orig_filename
+    if name.isascii():  # the same bytes in UTF-8 and cp437, without a codec lookup
+        expected_name = name.encode("ascii")
+    else:
+        try:
+            expected_name = name.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+        except UnicodeEncodeError:
+            expected_name = name.encode("utf-8", "surrogateescape")
+            plain = False
     if local_name != expected_name:
         problems.append(f"name {escape(local_name)} vs {escape(info.orig_filename)}")
     if method != info.compress_type:
@@ -157,17 +161,11 @@ def _local_header_problems(fp, file_size: int, info: zipfile.ZipInfo,
             problems.append(f"sizes {csize}/{usize} vs {info.compress_size}/{info.file_size}")
         elif crc != info.CRC:
             problems.append("crc differs")
-    data_end = offset + 30 + nlen + xlen + info.compress_size
+    data_start = offset + 30 + nlen + xlen
+    data_end = data_start + info.compress_size
     if flags & 0x08:
         data_end += _descriptor_size(fp, data_end, info)
-    return problems, min(data_end, file_size), plain and flags == info.flag_bits
-
-
-def _data_offset(fp, offset: int) -> int:
-    """Where a member's data starts: after its local header, name and extra field (the local
-    lengths, as zipfile and installers use them, not the central directory's)."""
-    nlen, xlen = struct.unpack("<HH", _read_at(fp, offset + 26, 4))
-    return offset + 30 + nlen + xlen
+    return problems, min(data_end, file_size), plain and flags == info.flag_bits, data_start
 
 
 def layout_anomalies(fp, file_size: int, zf: zipfile.ZipFile, where: str | None,
@@ -197,7 +195,8 @@ def layout_anomalies(fp, file_size: int, zf: zipfile.ZipFile, where: str | None,
                 f"{escape(info.filename)} and {escape(seen_offsets[offset])}", Severity.HIGH))
             continue
         seen_offsets[offset] = info.filename
-        problems, data_end, same_header = _local_header_problems(fp, file_size, info, offset)
+        problems, data_end, same_header, data_start = _local_header_problems(
+            fp, file_size, info, offset)
         if problems is None:
             found.append(Anomaly(
                 "container.header-mismatch", "central directory points at bytes that are not a "
@@ -210,7 +209,7 @@ def layout_anomalies(fp, file_size: int, zf: zipfile.ZipFile, where: str | None,
                 "directory: installers that read local headers would unpack different bytes",
                 display, "; ".join(problems), Severity.HIGH))
         elif consistent is not None and same_header:
-            consistent[offset] = _data_offset(fp, offset)
+            consistent[offset] = data_start
         spans.append((offset, data_end, display))
 
     spans.sort()
