@@ -253,3 +253,32 @@ def test_cli_bulk_source_then_report(tmp_path):
     assert page.read_text().startswith("<!doctype html>")
     result = runner.invoke(app, ["bulk", str(tmp_path / "absent"), "--out", str(db)])
     assert result.exit_code == 2
+
+
+def test_files_of_one_project_go_to_one_worker(tmp_path):
+    """A wheel and its sdist share their modules; one worker scans both, in turn, so the
+    module analysed for the first is reused for the second (and a retry or a kill still
+    leaves one result per file, as the tests above show)."""
+    from scanner.bulk.pool import LocalPool, by_project, project_of
+
+    assert project_of("/m/Foo_Bar-1.0.tar.gz") == project_of("x/foo.bar-1.0-py3-none-any.whl")
+    assert by_project(["a-1.whl", "b-1.whl", "a-1.tar.gz", "b-2.whl"]) == [
+        ["a-1.whl", "a-1.tar.gz"], ["b-1.whl", "b-2.whl"]]
+    assert [len(g) for g in by_project([f"big-{i}.whl" for i in range(70)])] == [32, 32, 6]
+    paths = []
+    for i in range(12):
+        name = f"proj{i}"
+        files = {f"{name}/__init__.py": f"VALUE = {i}\n"}
+        paths.append(_write(tmp_path, wheel_filename(name, "1.0"),
+                            wheel_bytes(name, "1.0", files)))
+    for i in range(12):  # sdists listed after every wheel, as a folder walk may give them
+        name = f"proj{i}"
+        paths.append(_write(tmp_path, sdist_filename(name, "1.0"),
+                            sdist_bytes(name, "1.0", {f"{name}/__init__.py": f"VALUE = {i}\n"})))
+    outcomes = list(LocalPool(2, ScanOptions()).run([str(p) for p in paths]))
+    assert sorted(o.path for o in outcomes) == sorted(str(p) for p in paths)
+    worker_of = {Path(o.path).name: o.worker for o in outcomes}
+    # (Which worker is ready first is up to the machine; pairs must never be split.)
+    for i in range(12):
+        assert worker_of[wheel_filename(f"proj{i}", "1.0")] == \
+            worker_of[sdist_filename(f"proj{i}", "1.0")]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import re
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -61,6 +62,7 @@ class _Slot:
     ready: bool = False
     task: str | None = None
     started: float = 0.0
+    group: deque | None = None  # the rest of the project this worker is scanning
 
 
 class LocalPool:
@@ -94,17 +96,22 @@ class LocalPool:
             slot.conn.close()
 
     def run(self, paths: Iterable[str]) -> Iterator[Outcome]:
-        pending = deque(paths)
+        # Files of one project go to one worker, one after the other: a wheel, its sdist and
+        # the next release share most of their modules, which a worker analyses only once
+        # (scanner.analyzers.python.memo). Retried paths come back as groups of their own.
+        pending: deque[deque[str]] = deque(deque(group) for group in by_project(paths))
         if not pending:
             return
         attempts: dict[str, int] = {}
         slots = [self._spawn() for _ in range(min(self.workers, max(len(pending), 1)))]
         start_failures = 0
         try:
-            while pending or any(s.task is not None for s in slots):
+            while pending or any(s.task is not None or s.group for s in slots):
                 for slot in slots:
-                    if slot.ready and slot.task is None and pending:
-                        path = pending.popleft()
+                    if slot.ready and slot.task is None and (slot.group or pending):
+                        if not slot.group:
+                            slot.group = pending.popleft()
+                        path = slot.group.popleft()
                         attempts[path] = attempts.get(path, 0) + 1
                         slot.conn.send(path)
                         slot.task, slot.started = path, time.monotonic()
@@ -124,6 +131,8 @@ class LocalPool:
                                                 f"{slot.process.exitcode})")
                         self._retire(slot, kill=True)
                         self.replaced += 1
+                        if slot.group:
+                            pending.append(slot.group)
                         slots[index] = self._spawn()
         finally:
             for slot in slots:
@@ -159,9 +168,29 @@ class LocalPool:
         if path is None:
             return None, True
         if attempts.get(path, 0) < MAX_ATTEMPTS:
-            pending.appendleft(path)
+            pending.appendleft(deque([path]))
             return None, True
         return _failed(path, death_reason(slot.process.exitcode)), True
+
+
+def project_of(path: str) -> str:
+    """The project a distribution file belongs to, from its name (``Foo_Bar-1.0.tar.gz`` and
+    ``foo.bar-1.0-py3-none-any.whl`` are ``foo-bar``); the whole name when it has no version."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return _SEPARATORS.sub("-", name.split("-", 1)[0]).lower()
+
+
+def by_project(paths: Iterable[str], most: int = 32) -> list[list[str]]:
+    """``paths`` grouped by project, groups in order of first appearance, paths in order;
+    a project with more than ``most`` files is cut into several groups, so that one worker is
+    not left alone with a project of thousands of files at the end of a run."""
+    groups: dict[str, list[str]] = {}
+    for path in paths:
+        groups.setdefault(project_of(path), []).append(path)
+    return [group[i:i + most] for group in groups.values() for i in range(0, len(group), most)]
+
+
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 def _failed(path: str, reason: str) -> Outcome:
