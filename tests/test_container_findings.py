@@ -482,3 +482,18 @@ def test_limit_hit_before_any_member_is_an_error_with_the_reason(container_scan)
                             limits=Limits(timeout_s=1e-9))
     assert result.verdict.level is VerdictLevel.ERROR
     assert result.error.startswith("limits.timeout: reading took longer than")
+
+
+def test_a_walk_cut_short_does_not_claim_a_missing_pkg_info(container_scan):
+    """sdist_bytes puts PKG-INFO last: a member-count limit ends the walk before it. The limit
+    is the finding; "no PKG-INFO" would be a claim about members never listed."""
+    files = {f"pkg/m{i}.py": PY for i in range(3)}
+    cut = container_scan(sdist_bytes("pkg", "1.0", files), filename=sdist_filename("pkg", "1.0"),
+                         limits=Limits(max_members=2))
+    rules = {f.rule for f in cut.findings}
+    assert "limits.member-count" in rules and "sdist.missing-pkg-info" not in rules
+    assert cut.verdict.level is not VerdictLevel.CLEAN
+    # The same sdist without PKG-INFO, walked to its end, still gets the finding.
+    whole = container_scan(sdist_bytes("pkg", "1.0", files, pkg_info=False),
+                           filename=sdist_filename("pkg", "1.0"))
+    assert "sdist.missing-pkg-info" in {f.rule for f in whole.findings}

@@ -184,7 +184,7 @@ def test_evidence_only_in_function_bodies_is_suspicious_at_most():
         is VerdictLevel.MALICIOUS
 
 
-def test_test_modules_count_as_runtime():
+def test_test_modules_count_below_package_code():
     in_tests = f("python.exec.decoded-payload", "execution", S.HIGH, C.MEDIUM, X.IMPORT,
                  "pkg/tests/test_codec.py", 9)
     in_package = f("python.exec.decoded-payload", "execution", S.HIGH, C.MEDIUM, X.IMPORT,

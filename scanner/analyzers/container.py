@@ -165,6 +165,11 @@ def record_checks(view: ArtifactView, record_path: str, record: bytes) -> list[F
     return findings
 
 
+# Limits that end the walk of the whole artifact, leaving later members unlisted.
+_WALK_STOPPERS = frozenset({"container.compression-bomb", "limits.total-size", "limits.timeout",
+                            "limits.member-count"})
+
+
 def sdist_integrity(view: ArtifactView) -> list[Finding]:
     findings: list[Finding] = []
     tops = {m.path.split("/", 1)[0] for m in view.members if "!/" not in m.path}
@@ -172,7 +177,11 @@ def sdist_integrity(view: ArtifactView) -> list[Finding]:
         findings.append(_finding(
             "sdist.top-level-count", "an sdist should unpack into exactly one top-level folder",
             None, escape(", ".join(sorted(tops))[:200]), Severity.LOW, Confidence.MEDIUM))
-    if not any(p.count("/") == 1 and p.endswith("/PKG-INFO") for p in view.digests):
+    walk_stopped = any(a.rule in _WALK_STOPPERS for a in view.anomalies)
+    if not walk_stopped and not any(p.count("/") == 1 and p.endswith("/PKG-INFO")
+                                    for p in view.digests):
+        # (A walk a limit cut short never saw the rest of the listing: the limit is the
+        # finding there, not a PKG-INFO that may sit after it, as in scipy's sdist.)
         findings.append(_finding(
             "sdist.missing-pkg-info", "sdist has no PKG-INFO file", None, "", Severity.LOW,
             Confidence.MEDIUM))
