@@ -68,6 +68,7 @@ CORROBORATION_POINTS = 30.0
 # Flows the Python analyser rates critical only when download, save and run share one
 # function: then the function is the dropper, called or not (see _proven_in_function).
 PROVEN_IN_ONE_FUNCTION = frozenset({"python.flow.download-execute"})
+IMPORTED_TEST_MODULE = "python.import.test-module"
 # A chain plus an independent malware-only witness (drop site, obfuscator runtime...).
 WITNESS_POINTS = 10.0  # an independent signal this strong lets one finding be malicious
 # Command-jacking: a shadowing console script plus any of these capabilities decides suspicious.
@@ -461,6 +462,9 @@ def resolve_contexts(findings: list[Finding]) -> tuple[list[Finding], dict[int, 
             if key not in earliest or CODE_CONTEXT_ORDER[f.context] < \
                     CODE_CONTEXT_ORDER[earliest[key]]:
                 earliest[key] = f.context
+    # Test-named modules that package code imports at module level run at import (the
+    # Python analyser marks them, see analyzers/python/imported_tests.py).
+    imported_tests = {f.path for f in findings if f.rule == IMPORTED_TEST_MODULE}
     out: list[Finding] = []
     original: dict[int, Finding] = {}
     for f in findings:
@@ -469,7 +473,8 @@ def resolve_contexts(findings: list[Finding]) -> tuple[list[Finding], dict[int, 
         if (better is not None and f.context is Context.RUNTIME
                 and CODE_CONTEXT_ORDER[better] < CODE_CONTEXT_ORDER[Context.RUNTIME]):
             context = better
-        if context in (Context.IMPORT, Context.RUNTIME) and is_test_code(f.path):
+        if context in (Context.IMPORT, Context.RUNTIME) and is_test_code(f.path) and \
+                f.path not in imported_tests:
             # Test modules run when someone runs the tests, not when the package is installed,
             # started or imported (a test module that install or start-up code reaches keeps
             # that context, whatever its folder). What they name is test data: SSRF block

@@ -14,7 +14,7 @@ from dataclasses import replace
 from ...model import Context
 from ...scoring import is_test_code
 from ..interface import Analyzer, ArtifactView
-from . import memo, roles
+from . import imported_tests, memo, roles
 from .engine import Engine, set_recursion_guard
 from .pth import analyse_pth
 from .reach import Role
@@ -74,6 +74,9 @@ def analyze(view: ArtifactView, engine: Engine | None = None) -> list:
     for path in python:
         if path not in done:
             out += _import_time(engine, view.texts[path], path)
+    # Test-named modules the package imports keep their context (see imported_tests).
+    out += imported_tests.findings(view.texts, python,
+                                   None if view.kind == "wheel" else root)
     return out
 
 

@@ -441,6 +441,22 @@ RULES: tuple[Rule, ...] = (
                      "        install.run(self)\nsetup(cmdclass={'install': Post})\n",
                      "setup.py"),),
          valid=(_x("from setuptools import setup\nsetup(name='x')\n", "setup.py"),)),
+    Rule("python.import.test-module", "analysis", L, CH,
+         "a module named like a test (tests/, test_*.py, conftest.py) is imported by the "
+         "package's own code at module level: it runs at import, so its code is judged as "
+         "package code, not as test data",
+         invalid=(_x("from . import test_helpers\n", "pkg/__init__.py",
+                     ("pkg/test_helpers.py", "VALUE = 1\n")),
+                  _x("import pkg.tests.fixtures as f\n", "pkg/core.py",
+                     ("pkg/tests/fixtures.py", "VALUE = 1\n"))),
+         valid=(_x("from pkg import core\n", "pkg/tests/test_core.py",
+                   ("pkg/core.py", "VALUE = 1\n")),
+                _x("def test():\n    from . import tests\n    tests.run()\n", "pkg/__init__.py",
+                   ("pkg/tests/__init__.py", "def run():\n    pass\n")),
+                # the standard library's textwrap, not the test folder's module of that name
+                _x("import textwrap\nfrom pkg import util\n", "pkg/__init__.py",
+                   ("pkg/tests/textwrap.py", "X = 1\n"), ("pkg/util.py", "Y = 2\n"),
+                   ("pkg/tests/util.py", "Z = 3\n")))),
     Rule("python.parse.fallback", "analysis", L, CH,
          "the file is not valid Python 3; it was scanned token by token, with less precision",
          threats=(),
