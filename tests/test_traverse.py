@@ -231,3 +231,20 @@ def test_parsing_skips_validation_only_while_it_parses():
     with pytest.raises(cst.ParserSyntaxError):
         parse_module("def (:\n")
     assert cst.CSTNode.__dict__["__post_init__"] is hook
+
+
+def test_parsing_in_several_threads_leaves_validation_on():
+    """Two threads parsing at once must not leave the no-op hook behind (the second to enter
+    would otherwise take it for the original)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scanner.analyzers.python.statements import parse_module
+
+    hook = cst.CSTNode.__dict__["__post_init__"]
+    source = "\n".join(f"x{i} = call({i}, (a, b), [c for c in d])" for i in range(400)) + "\n"
+    with ThreadPoolExecutor(4) as pool:
+        modules = list(pool.map(parse_module, [source] * 16))
+    assert all(m.code == source for m in modules)
+    assert cst.CSTNode.__dict__["__post_init__"] is hook
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")

@@ -106,10 +106,11 @@ def _unvalidated(base: type):
     """Build parser output without libcst's per-node ``_validate`` (a fifth of parsing):
     it checks hand-built trees for impossible shapes, and a tree its own parser made from
     source has none. libcst's own comment on ``CSTNode.__post_init__`` suggests the same. The
-    hook is restored afterwards; a tree built meanwhile in another thread merely goes
-    unvalidated."""
-    original = base.__dict__.get("__post_init__")
-    if original is None:  # a libcst without the hook: nothing to skip
+    hook is restored afterwards, to libcst's own function (not to whatever was there on
+    entry: with two threads parsing at once, the second would otherwise "restore" the
+    no-op); a tree built meanwhile in another thread merely goes unvalidated, or validated."""
+    original = _ORIGINAL_HOOKS.setdefault(base, base.__dict__.get("__post_init__"))
+    if original is None or original is _no_validation:  # no hook to skip
         yield
         return
     base.__post_init__ = _no_validation
@@ -121,3 +122,6 @@ def _unvalidated(base: type):
 
 def _no_validation(self) -> None:
     return None
+
+
+_ORIGINAL_HOOKS: dict[type, object] = {}  # libcst's own __post_init__, read on first use
