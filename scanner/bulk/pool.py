@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import re
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
+
+from packaging.utils import canonicalize_name
 
 from ..pipeline import ScanOptions
 from . import worker as worker_module
@@ -177,7 +178,7 @@ def project_of(path: str) -> str:
     """The project a distribution file belongs to, from its name (``Foo_Bar-1.0.tar.gz`` and
     ``foo.bar-1.0-py3-none-any.whl`` are ``foo-bar``); the whole name when it has no version."""
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    return _SEPARATORS.sub("-", name.split("-", 1)[0]).lower()
+    return str(canonicalize_name(name.split("-", 1)[0]))
 
 
 def by_project(paths: Iterable[str], most: int = 32) -> list[list[str]]:
@@ -189,8 +190,6 @@ def by_project(paths: Iterable[str], most: int = 32) -> list[list[str]]:
         groups.setdefault(project_of(path), []).append(path)
     return [group[i:i + most] for group in groups.values() for i in range(0, len(group), most)]
 
-
-_SEPARATORS = re.compile(r"[-_.]+")
 
 
 def _failed(path: str, reason: str) -> Outcome:

@@ -187,6 +187,10 @@ def _own_hooks(cls: type) -> frozenset[str]:
     return own
 
 
+# A visitor without hooks: numbering a subtree ahead of the walk calls nothing.
+_QUIET = cst.CSTVisitor()
+
+
 class Walk:
     """Walks ``module`` once, calling ``visitor``'s hooks; ``line_of(node)`` answers for
     any node of the tree, during the walk (including children not yet reached) or after."""
@@ -276,37 +280,12 @@ class Walk:
             if id(holder) in self._located:
                 continue
             self._located.add(id(holder))
-            self._number(holder, self.starts.get(id(holder), 1), top=True)
+            # The same walk without hooks, from the line before the holder, into this table.
+            quiet = Walk(self.module, _QUIET)
+            quiet.starts = self.starts
+            quiet.line = self.starts.get(id(holder), 1) - _start(holder, _shape(type(holder)), 0)
+            quiet._walk(holder)
             found = self.starts.get(id(node))
             if found is not None:
                 return found
         return None
-
-    def _number(self, node: cst.CSTNode, line: int, top: bool = False) -> int:
-        """Record the first line of every node under ``node`` (which starts, after its
-        prefix, on ``line`` when ``top``, else at ``line`` before its prefix); returns the
-        line after it."""
-        shape = _shape(type(node))
-        if shape.newline:
-            self.starts.setdefault(id(node), line)
-            return line + 1
-        fields = shape.fields
-        if top:
-            # ``line`` is the start; rewind to the line before the node.
-            line -= _start(node, shape, 0)
-        self.starts.setdefault(id(node), _start(node, shape, line))
-        done_text = not shape.text
-        for index, name in enumerate(fields):
-            if not done_text and index == shape.prefix:
-                line += _breaks(node.value)
-                done_text = True
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                line = self._number(value, line)
-            elif isinstance(value, (tuple, list)):
-                for item in value:
-                    if isinstance(item, cst.CSTNode):
-                        line = self._number(item, line)
-        if not done_text:
-            line += _breaks(node.value)
-        return line
