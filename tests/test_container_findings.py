@@ -171,6 +171,19 @@ def _huge_pax_header() -> bytes:
             + header.tobuf(tarfile.USTAR_FORMAT) + b"x" * 4096)
 
 
+def _digit_pax_header() -> bytes:
+    """A PAX header of 64 KiB of digits: the shape that tarfile parses in quadratic time on
+    Pythons without the CVE-2024-6232 fix (seconds per header, beyond any timeout's reach)."""
+    first = tar_member("p/a.py")
+    first.size = len(PY)
+    header = tar_member("././@PaxHeader", tarfile.XHDTYPE)
+    payload = b"1" * 65536
+    header.size = len(payload)
+    return (first.tobuf(tarfile.USTAR_FORMAT) + PY.ljust(512, b"\0")
+            + header.tobuf(tarfile.USTAR_FORMAT) + payload
+            + first.tobuf(tarfile.USTAR_FORMAT) + PY.ljust(512, b"\0") + b"\0" * 1024)
+
+
 # ---------------------------------------------------------------------------------------------
 # The table: a crafted artifact, its file name, the rule, where it points and what the
 # evidence must contain, whether the verdict must be worse than clean, and limits if any.
@@ -289,6 +302,8 @@ CASES = [
          Limits(ratio_floor_bytes=10_000, chunk_bytes=4096)),
     Case("pax-header-bomb", _huge_pax_header, "x.tar", "limits.tar-header-size", None,
          "1073741824 bytes", True),
+    Case("pax-header-quadratic", _digit_pax_header, "x.tar", "limits.tar-header-size", None,
+         "PAX header declares 65536 bytes", True),
     # wheel integrity
     Case("no-record", lambda: wheel_bytes("demo", "1.0", {"demo/a.py": PY}, record=False),
          WHEEL_NAME, "wheel.missing-metadata-file", DIST_INFO, f"{DIST_INFO}/RECORD"),
