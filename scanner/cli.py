@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from . import __version__
+from . import __version__, collector
 from .bulk.cli import bulk_app
 from .cli_rules import rules_app, scan_analyzers
 from .diff.baseline import ScanRebase, parse_baseline
@@ -294,6 +294,7 @@ def _fail_usage(message: str):
 
 
 def main() -> None:
+    collector.tune()
     app()
 
 

@@ -25,6 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from . import collector
 from .model import ArtifactInfo, ScanResult, Verdict, VerdictLevel
 from .pipeline import ScanOptions, scan
 from .targets import Target
@@ -43,6 +44,7 @@ def _scan_one(target: Target, options: ScanOptions) -> ScanResult:
 
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    collector.tune()
 
 
 def resolve_workers(workers: int) -> int:

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .. import collector
 from ..metadata import name_version_from_filename
 from ..model import ArtifactInfo, ScanResult, Verdict, VerdictLevel
 from ..pipeline import ScanOptions, scan
@@ -40,8 +41,11 @@ class Outcome:
 
 
 def warm_up(options: ScanOptions) -> None:
-    """Scan a small built wheel so that analysers build their compiled state now."""
+    """Scan a small built wheel so that analysers build their compiled state now (and set
+    the collector for scanning, see :mod:`scanner.collector`)."""
     from ..testing import wheel_bytes, wheel_filename
+
+    collector.tune()
 
     data = wheel_bytes("distscan-warmup", "1.0", {
         "distscan_warmup/__init__.py": "import os\n\ndef main():\n    return os.getcwd()\n",

@@ -17,6 +17,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
+from .. import collector
 from ..cache import cacheable, result_json
 from ..model import ScanResult
 from ..pipeline import ScanOptions, scan
@@ -38,7 +39,8 @@ def make_executor(kind: str, workers: int) -> Executor:
     # forkserver: workers start from a clean single-threaded process, not from a copy of the
     # server with its event loop and threads.
     return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("forkserver"))
+                               mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=collector.tune)
 
 
 class Scanner:
