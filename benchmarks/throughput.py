@@ -13,8 +13,9 @@ Phases, each over the same files:
   and does nothing else. No scanner can be faster than this.
 - ``scan``: one process runs ``scanner.pipeline.scan`` with every registered analyser on each
   file, after a warm-up scan (rules compiled). Reported as a share of the floor's rate.
-- ``scan-noreuse``: the same, with the reuse of identical Python files
-  (``scanner.analyzers.python.memo``) switched off: every file is analysed again.
+- ``scan-noreuse``: the same, with the reuse of results for identical files switched off
+  (Python import-time results, ``scanner.analyzers.python.memo``; content-rule findings,
+  ``scanner.analyzers.yara_rules``): every file is analysed again.
 - ``pool``: ``distscan bulk`` (``run_bulk`` into a fresh results store) with 1, then 2, ...
   local worker processes. Reports the speed-up, each worker's peak resident memory, and the
   CPU the workers got (a speed-up below the worker count with CPU use well below 100% per
@@ -48,7 +49,7 @@ sys.path.insert(0, str(REPO))
 from unpack import floor_read  # noqa: E402  (benchmarks/ is on sys.path as the script's folder)
 
 from scanner import __version__  # noqa: E402
-from scanner.analyzers import Analyzer, registered  # noqa: E402
+from scanner.analyzers import Analyzer, registered, yara_rules  # noqa: E402
 from scanner.analyzers.python import memo  # noqa: E402
 from scanner.bulk import BulkConfig, run_bulk  # noqa: E402
 from scanner.bulk.worker import warm_up  # noqa: E402
@@ -143,10 +144,11 @@ def phase_scan(paths: list[Path], compressed: int, reuse: bool = True) -> dict:
     options = ScanOptions(analyzers=timed(registered()))
     warm_up(options)
     SPENT.clear()
-    # Identical Python files are analysed once per process (scanner.analyzers.python.memo);
-    # start empty, and let ``reuse=False`` show the speed without it.
+    # Identical files are analysed once per process (scanner.analyzers.python.memo, the
+    # content rules' reuse); start empty, and let ``reuse=False`` show the speed without it.
     memo.clear()
-    memo.ENABLED = reuse
+    yara_rules.clear_reuse()
+    memo.ENABLED = yara_rules.REUSE_ENABLED = reuse
     load_before = _load()
     cpu = time.process_time()
     started = time.perf_counter()
@@ -162,7 +164,7 @@ def phase_scan(paths: list[Path], compressed: int, reuse: bool = True) -> dict:
     # Where the CPU went: each analyser hook, and the rest (unpacking, hashing, scoring).
     breakdown = {key: round(spent, 2) for key, spent in SPENT.most_common()}
     breakdown["unpack_and_pipeline"] = round(cpu - sum(SPENT.values()), 2)
-    memo.ENABLED = True
+    memo.ENABLED = yara_rules.REUSE_ENABLED = True
     return {**_rates(len(paths), compressed, wall), "cpu_s": round(cpu, 2),
             "reuse_identical_files": reuse,
             "cpu_s_by_part": breakdown, "verdicts": verdicts,

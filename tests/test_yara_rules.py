@@ -242,3 +242,40 @@ def test_setup_py_inside_a_wheel_is_not_install_time():
                   filename=wheel_filename("demo", "1.0"))
     shell = _by_path(result, "content.reverse-shell.dev-tcp")["setup.py"]
     assert shell.context is Context.RUNTIME
+
+
+def test_identical_members_reuse_their_findings_with_their_own_path_and_kind(monkeypatch):
+    """A member already scanned in this process (same bytes, same kind of member) is not
+    matched again; its findings come back under the new path. The same bytes as another kind
+    of member (install-time setup.py, documentation) are scanned for that kind."""
+    yara_rules.clear_reuse()
+    calls: list[str] = []
+    real = yara_rules.content_findings
+
+    def counting(ruleset, path, *args, **kwargs):
+        calls.append(path)
+        return real(ruleset, path, *args, **kwargs)
+
+    monkeypatch.setattr(yara_rules, "content_findings", counting)
+    source = f'import os\nHOOK = "{HOOK}"\n'
+    first = scan(wheel_bytes("one", "1.0", {"one/notify.py": source}), OPTIONS,
+                 filename=wheel_filename("one", "1.0"))
+    second = scan(sdist_bytes("two", "1.0", {"two/notify.py": source, "setup.py": source,
+                                              "README.md": source}),
+                  OPTIONS, filename=sdist_filename("two", "1.0"))
+    assert "two-1.0/two/notify.py" not in calls  # reused from one/notify.py
+    assert {"two-1.0/setup.py", "two-1.0/README.md"} <= set(calls)
+    hooks = _by_path(second, "content.exfil.discord-webhook")
+    reused = hooks["two-1.0/two/notify.py"]
+    original = _by_path(first, "content.exfil.discord-webhook")["one/notify.py"]
+    assert (reused.line, reused.evidence, reused.context) == \
+        (original.line, original.evidence, Context.RUNTIME)
+    assert hooks["two-1.0/setup.py"].context is Context.INSTALL
+    assert hooks["two-1.0/README.md"].context is Context.DATA
+    # Without reuse, every member is matched again, with the same findings.
+    monkeypatch.setattr(yara_rules, "REUSE_ENABLED", False)
+    again = scan(wheel_bytes("one", "1.0", {"one/notify.py": source}), OPTIONS,
+                 filename=wheel_filename("one", "1.0"))
+    assert calls.count("one/notify.py") == 2
+    assert again.findings == first.findings
+    yara_rules.clear_reuse()

@@ -8,17 +8,20 @@ the content takes effect (its :class:`Context`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import yara
 
 from ..model import Confidence, Context, Finding, Severity
+from ..reuse import ContentCache
 from ..rulesets import RuleMeta, RuleSet, applies_to_kind, load
 from ..text import escape, line_of
 from ..unpack import Entry, detect
 from .interface import Analyzer, ArtifactHeader
 
+TIMEOUT_RULE = "limits.content-scan-timeout"
 MIN_BYTES = 8  # nothing shorter can hold an indicator worth a rule
 TIMEOUT_S = 10  # per member; a member that takes longer is reported, never silently skipped
 EVIDENCE_CHARS = 160
@@ -84,7 +87,7 @@ def content_findings(ruleset: RuleSet, path: str, data: bytes, fmt: str | None =
     try:
         matches = ruleset.for_kind(kind.kind).match(data=data, timeout=timeout)
     except yara.TimeoutError:
-        return [Finding("limits.content-scan-timeout", "limits", Severity.MEDIUM, Confidence.HIGH,
+        return [Finding(TIMEOUT_RULE, "limits", Severity.MEDIUM, Confidence.HIGH,
                         Context.CONTAINER, f"content rules took longer than {timeout} s on this "
                         "member and were stopped; it was not fully scanned", path)]
     findings = long_literal_findings(path, data, kind.context) if kind.is_code else []
@@ -181,10 +184,40 @@ class ContentRules:
     extra_dirs: tuple[str, ...] = ()
 
     def __call__(self, header: ArtifactHeader, entry: Entry) -> list[Finding]:
-        if entry.data is None or len(entry.data) < MIN_BYTES:
+        data, path = entry.data, entry.member.path
+        if data is None or len(data) < MIN_BYTES:
             return []
-        return content_findings(ruleset_for(self.extra_dirs), entry.member.path, entry.data,
-                                entry.format, wheel=bool(header.wheel_tags))
+        wheel = bool(header.wheel_tags)
+        if not REUSE_ENABLED:
+            return content_findings(ruleset_for(self.extra_dirs), path, data, entry.format,
+                                    wheel=wheel)
+        # What a member's findings depend on: its bytes, what kind of member its name and
+        # format make it, and the rule files. The walk's digest is of every byte read, which
+        # is ``data`` only when the read was whole.
+        digest = entry.sha256 if (isinstance(entry.sha256, bytes) and entry.complete
+                                  and entry.read_size == len(data)) \
+            else hashlib.sha256(data).digest()
+        key = (digest, member_kind(path, data, entry.format, wheel), self.extra_dirs)
+        reused = _REUSE.get(key)
+        if reused is not None:
+            return [replace(f, path=path) for f in reused]
+        findings = content_findings(ruleset_for(self.extra_dirs), path, data, entry.format,
+                                    wheel=wheel)
+        if not any(f.rule == TIMEOUT_RULE for f in findings):  # a timeout may not recur
+            _REUSE.put(key, tuple(findings), REUSE_MAX_ENTRIES)
+        return findings
+
+
+# Findings of members already scanned in this process, by content (see scanner.reuse): the
+# wheels and sdist of a release share most files. The benchmark turns reuse off to report
+# the speed without it as well.
+_REUSE = ContentCache()
+REUSE_ENABLED = True
+REUSE_MAX_ENTRIES = 100_000
+
+
+def clear_reuse() -> None:
+    _REUSE.clear()
 
 
 @lru_cache(maxsize=8)
