@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+import yara
+
+from . import casefold
 from .casefold import Folded
 
 
@@ -110,6 +114,73 @@ _ANY = re.compile("|".join(f"(?:{ind.pattern.pattern})" for ind in INDICATORS), 
 
 _ANY_FOLDED = Folded(_ANY)
 
+# Long ASCII strings (docstrings, embedded data) are first asked of YARA: its atoms scan them
+# at memory speed, where the branches above are tried one by one over the whole string.
+_LONG = 256
+# Short strings repeat (keys, encodings, messages): their answers are kept.
+_SHORT_CACHE_SIZE = 32_768
+
+
+def _to_yara(branch: str) -> str | None:
+    """A YARA regular expression matching wherever ``branch`` can (a superset): look-arounds
+    are dropped and inline case groups become plain groups (the YARA string is ``nocase``).
+    None when the branch has a construct this cannot widen safely."""
+    out, i, in_class = [], 0, False
+    while i < len(branch):
+        if not in_class and branch.startswith(("(?<!", "(?<=", "(?!", "(?="), i):
+            depth, j = 0, i
+            while j < len(branch):  # skip the whole look-around group
+                if branch[j] == "\\":
+                    j += 2
+                    continue
+                depth += {"(": 1, ")": -1}.get(branch[j], 0)
+                j += 1
+                if depth == 0:
+                    break
+            i = j
+            continue
+        if not in_class and branch.startswith(("(?-i:", "(?i:"), i):
+            out.append("(")
+            i += branch.index(":", i) + 1 - i
+            continue
+        if not in_class and branch.startswith("(?:", i):
+            out.append("(")
+            i += 3
+            continue
+        if not in_class and branch.startswith("(?", i):
+            return None
+        if branch[i] == "\\":
+            escape = branch[i:i + 2]
+            if escape == "\\s":  # Python's \s also takes \x1c-\x1f in text; YARA's does not
+                escape = "\\s\\x1c-\\x1f" if in_class else "[\\s\\x1c-\\x1f]"
+            out.append(escape)
+            i += 2
+            continue
+        if branch[i] == "[" and not in_class:
+            in_class = True
+        elif branch[i] == "]" and in_class and branch[i - 1] != "[":
+            in_class = False
+        out.append("\\/" if branch[i] == "/" else branch[i])
+        i += 1
+    return "".join(out)
+
+
+def _prefilter() -> yara.Rules | None:
+    strings = []
+    for index, branch in enumerate(casefold.split_alternatives(_ANY.pattern.encode())):
+        widened = _to_yara(branch.decode())
+        if widened is None:
+            return None
+        strings.append(f"$i{index} = /{widened}/ nocase")
+    try:
+        return yara.compile(source="rule indicators { strings: " + " ".join(strings)
+                            + " condition: any of them }")
+    except yara.Error:
+        return None
+
+
+_PREFILTER = _prefilter()
+
 
 def labels_in(text: str, limit: int = 200_000) -> set[str]:
     """Every ``kind:detail`` label the text carries."""
@@ -117,9 +188,27 @@ def labels_in(text: str, limit: int = 200_000) -> set[str]:
         text = text[:limit]
     if len(text) < 4:
         return set()
+    if len(text) < _LONG:
+        return set(_short_labels(text))
+    if text.isascii() and _PREFILTER is not None:
+        try:
+            if not _PREFILTER.match(data=text.encode("ascii"), timeout=10):
+                return set()
+        except yara.Error:
+            pass  # cannot tell: ask the patterns
+    return set(_labels(text))
+
+
+@lru_cache(maxsize=_SHORT_CACHE_SIZE)
+def _short_labels(text: str) -> frozenset[str]:
+    return _labels(text)
+
+
+def _labels(text: str) -> frozenset[str]:
     if not (_ANY_FOLDED.search(text.lower()) if text.isascii() else _ANY.search(text)):
-        return set()
-    return {f"{ind.kind}:{ind.detail}" for ind in INDICATORS if ind.pattern.search(text)}
+        return frozenset()
+    return frozenset(f"{ind.kind}:{ind.detail}" for ind in INDICATORS
+                     if ind.pattern.search(text))
 
 
 def first_match(text: str, kind_detail: str) -> str | None:
