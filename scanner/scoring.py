@@ -407,7 +407,7 @@ def _inferred_flow(finding: Finding) -> bool:
 
 
 def _corroborated(total: float, best: tuple, signals: list[tuple],
-                  thresholds: Thresholds) -> float:
+                  thresholds: Thresholds, reached_tests: frozenset[str] = frozenset()) -> float:
     """One finding alone in a function body (code that runs only when called), or one flow
     inferred at import with less than full severity and confidence, is not enough for
     malicious: it needs an independent second signal, a chain or rule sharing no rule with it
@@ -420,7 +420,7 @@ def _corroborated(total: float, best: tuple, signals: list[tuple],
     if finding.context not in (Context.RUNTIME, Context.DATA) and not (
             _inferred_flow(finding) and finding.context is Context.IMPORT):
         return total
-    if _proven_in_function(finding):
+    if _proven_in_function(finding, reached_tests):
         return total  # one function doing the whole thing is its own witness
     rules = {f.rule for f in links}
     for other_points, _other_kind, other_links, _m in signals[1:]:
@@ -431,13 +431,15 @@ def _corroborated(total: float, best: tuple, signals: list[tuple],
     return min(total, thresholds.malicious - 0.1)
 
 
-def _proven_in_function(finding: Finding) -> bool:
-    """An analyser flow at critical severity and high confidence outside test code, of a kind
-    that is critical only when one function does the whole thing (downloads a file, saves it
-    and runs it): what a dropper's function is, and what a tool installer's code spread over
-    helpers, or a content rule's text match, is not."""
+def _proven_in_function(finding: Finding, reached_tests: frozenset[str] = frozenset()) -> bool:
+    """An analyser flow at critical severity and high confidence outside test code (a
+    test-named module that package code imports or an entry point names is package code:
+    ``reached_tests``), of a kind that is critical only when one function does the whole thing
+    (downloads a file, saves it and runs it): what a dropper's function is, and what a tool
+    installer's code spread over helpers, or a content rule's text match, is not."""
     return (finding.rule in PROVEN_IN_ONE_FUNCTION and finding.severity is Severity.CRITICAL
-            and finding.confidence is Confidence.HIGH and not is_test_code(finding.path))
+            and finding.confidence is Confidence.HIGH
+            and (not is_test_code(finding.path) or finding.path in reached_tests))
 
 
 def _malware_only_witness(findings: Sequence[Finding], thresholds: Thresholds,
@@ -511,6 +513,7 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
         [f for f in findings if f not in metadata and not f.rule.startswith("policy.")])
     ranked = sorted(behaviour, key=weight, reverse=True)
     chains = find_chains(behaviour, thresholds)
+    reached_tests = frozenset(f.path for f in findings if f.rule == IMPORTED_TEST_MODULE)
 
     # Signals: each chain and each single finding; the best decides, the next few add a little.
     signals: list[tuple[float, str, tuple[Finding, ...], ChainMatch | None]] = []
@@ -546,12 +549,12 @@ def score(findings: Sequence[Finding], thresholds: Thresholds = Thresholds()) ->
             # combination, not volume, is what makes the verdict.
             total += WITNESS_POINTS
             used.add(witness)
-        total = _corroborated(total, best, signals, thresholds)
+        total = _corroborated(total, best, signals, thresholds, reached_tests)
         if thresholds.runtime_only_suspicious and total >= thresholds.malicious and not any(
                 points >= thresholds.suspicious and (
                     any(f.context not in (Context.RUNTIME, Context.DATA) for f in links)
-                    or any(capabilities(f) & MALWARE_ONLY or _proven_in_function(f)
-                           for f in links))
+                    or any(capabilities(f) & MALWARE_ONLY
+                           or _proven_in_function(f, reached_tests) for f in links))
                 for points, _kind, links, _m in signals) and witness is None:
             # Everything that points at malice sits in function bodies: code that runs only
             # when called, where SDKs also send tokens and download tools. Suspicious at most,

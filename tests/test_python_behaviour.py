@@ -7,7 +7,7 @@ import zlib
 
 from scanner.analyzers.interface import Derived
 from scanner.analyzers.python import ANALYZER
-from scanner.model import Context, Severity, VerdictLevel
+from scanner.model import Context, Metadata, Severity, VerdictLevel
 from scanner.pipeline import ScanOptions, scan
 from scanner.testing import sdist_bytes, sdist_filename, wheel_bytes, wheel_filename
 
@@ -59,11 +59,12 @@ def test_decoded_payloads_are_handed_to_member_analysers() -> None:
     from scanner.analyzers.python import analyze
     from scanner.analyzers.python.engine import Engine
 
-    class View:  # the analyser only needs texts, members, kind and roots
+    class View:  # the analyser only needs texts, members, kind, roots and metadata
         texts = {"evil.pth": litellm_like_pth().encode()}
         members = ()
         kind = "wheel"
         sdist_root = None
+        metadata = Metadata()
 
     out = analyze(View(), Engine())  # type: ignore[arg-type]
     derived = [d for d in out if isinstance(d, Derived)]

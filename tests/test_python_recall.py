@@ -48,12 +48,25 @@ def test_download_save_run_in_one_library_function_is_malicious() -> None:
     assert result.verdict.level is VerdictLevel.MALICIOUS
 
 
-def test_the_same_function_in_a_test_module_stays_below_malicious() -> None:
-    """Test helpers fetch and run tools inside functions too: there the cap still holds."""
+def test_the_same_function_in_a_test_module_is_test_data_unless_a_command_runs_it() -> None:
+    """Test helpers fetch and run tools inside functions too. A test module that nothing in
+    the package reaches is test data (the content rules read it; its behaviour gets no tree);
+    one that an entry point names runs when the user runs that command."""
     result = _sdist({"setup.py": "from setuptools import setup\nsetup(name='demo')\n",
                      "tests/conftest.py": DROPPER})
-    assert "python.flow.download-execute" in _rules(result)
-    assert result.verdict.level is not VerdictLevel.MALICIOUS
+    assert not [f for f in result.findings if f.path.endswith("tests/conftest.py")]
+    assert result.verdict.level is VerdictLevel.CLEAN
+    files = {"demo/__init__.py": "", "demo/tests/__init__.py": "", "demo/tests/tool.py": DROPPER}
+    hidden = _wheel(files)
+    assert not [f for f in hidden.findings if f.path == "demo/tests/tool.py"]
+    command = scan(wheel_bytes("demo", "1.0", files,
+                               entry_points="[console_scripts]\ndemo-update = "
+                                            "demo.tests.tool:update\n"),
+                   ONLY_PYTHON, filename=wheel_filename("demo", "1.0"))
+    marks = {f.path: f for f in command.findings if f.rule == "python.import.test-module"}
+    assert "demo-update = demo.tests.tool:update" in marks["demo/tests/tool.py"].evidence
+    assert "python.flow.download-execute" in _rules(command)
+    assert command.verdict.level is VerdictLevel.MALICIOUS
 
 
 def test_download_and_run_spread_over_helpers_stays_below_malicious() -> None:
@@ -220,3 +233,18 @@ def test_a_payload_module_named_like_a_test_but_imported_by_the_package_is_judge
     honest = _wheel({"demo/__init__.py": "VALUE = 1\n", "demo/tests/test_helpers.py": module})
     assert honest.verdict.level is not VerdictLevel.MALICIOUS
     assert "python.import.test-module" not in _rules(honest)
+
+
+def test_an_imported_test_named_module_gets_the_tree_for_what_it_names():
+    """The pre-pass gives test data a tree only for chains inside one definition; a test-named
+    module that the package imports is package code and gets one for an indicator too."""
+    named = ("import os\nHOOK = 'https://discord.com/api/webhooks/123456789/abcdefgh'\n"
+             "KEYS = os.path.expanduser('~/.aws/credentials')\n")
+    imported = _wheel({"demo/__init__.py": "from .tests import conf\n",
+                       "demo/tests/__init__.py": "", "demo/tests/conf.py": named})
+    assert "python.import.test-module" in _rules(imported)
+    assert any(f.path == "demo/tests/conf.py" and f.rule != "python.import.test-module"
+               for f in imported.findings)
+    test_data = _wheel({"demo/__init__.py": "VALUE = 1\n",
+                        "demo/tests/__init__.py": "", "demo/tests/conf.py": named})
+    assert not [f for f in test_data.findings if f.path == "demo/tests/conf.py"]

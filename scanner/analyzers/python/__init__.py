@@ -71,19 +71,28 @@ def analyze(view: ArtifactView, engine: Engine | None = None) -> list:
             queue += [p for p in roles.local_imports(result.facts.imports, view.texts, root)
                       if p not in done]
 
+    # Test-named modules that package code imports, or that an entry point names, run in that
+    # context (see imported_tests). The others are test data: they run only when someone runs
+    # the tests, the scorer counts what they do as data, and the content rules read every
+    # byte of them; their behaviour gets no syntax tree.
+    reached = imported_tests.imported(view.texts, python, None if view.kind == "wheel" else root,
+                                      view.metadata.entry_points)
     for path in python:
-        if path not in done:
-            out += _import_time(engine, view.texts[path], path)
-    # Test-named modules the package imports keep their context (see imported_tests).
-    out += imported_tests.findings(view.texts, python,
-                                   None if view.kind == "wheel" else root)
+        if path in done:
+            continue
+        if is_test_code(path) and path not in reached:
+            engine.stats.files += 1
+            engine.stats.bytes_total += len(view.texts[path])
+            continue
+        out += _import_time(engine, view.texts[path], path)
+    out += reached.values()
     return out
 
 
 def _import_time(engine: Engine, data: bytes, path: str) -> list:
     """A module's import-time findings, reused from an identical file analysed earlier in
     this process when nothing in it was decoded and followed (see :mod:`.memo`)."""
-    found_key = memo.key(data, is_test_code(path))
+    found_key = memo.key(data)
     reused = memo.get(found_key, path)
     if reused is not None:
         findings, entry = reused

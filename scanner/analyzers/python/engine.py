@@ -9,6 +9,7 @@ shows the whole chain (``python -c → base64 → exec → base64 → exec ⇒ s
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 import sys
@@ -17,7 +18,6 @@ from dataclasses import dataclass, field, replace
 import libcst as cst
 
 from ...model import Context, Finding, Severity
-from ...scoring import is_test_code
 from ..interface import Derived
 from . import decoders, emit, gate, reach, statements, tokens
 from .calls import CallWalker
@@ -73,10 +73,10 @@ class Engine:
         self.stats.files += depth == 0
         self.stats.bytes_total += size if depth == 0 else 0
         if not force_tree and gate.reason(
-                data if isinstance(data, bytes) else text.encode("utf-8", "ignore"),
-                test_code=is_test_code(path)) is None:
+                data if isinstance(data, bytes) else text.encode("utf-8", "ignore")) is None:
             return Result()
-        facts = self._facts(text, problem, line_offset, depth)
+        facts = self._facts(text, problem, line_offset, depth,
+                            gate.take_tree(data, text) if isinstance(data, bytes) else None)
         table = reach.contexts(facts, role)
         result = Result(facts=facts)
         if not facts.parsed:
@@ -102,10 +102,12 @@ class Engine:
         return result
 
     # ----- parsing -------------------------------------------------------------------------
-    def _facts(self, text: str, problem: str | None, line_offset: int, depth: int) -> ModuleFacts:
+    def _facts(self, text: str, problem: str | None, line_offset: int, depth: int,
+               tree: ast.Module | None = None) -> ModuleFacts:
+        """tree: the pre-pass's ``ast`` tree of this text, if it built one."""
         source = text
         if len(text) > statements.BIG_FILE:
-            source, kept = statements.reduce_source(text)
+            source, kept = statements.reduce_source(text, tree)
         else:
             kept = len(text)
         facts = None

@@ -18,9 +18,10 @@ two orders of magnitude slower than this pass) is spent only where a finding cou
   (a top-level function or class, or a method). The same pair spread over different
   functions of a big library module makes no flow and only a weak co-occurrence.
 
-Test modules (``scoring.is_test_code``: the scorer counts their module code as runtime) get a
-tree only for indicators and chains inside one definition. Files that run at install or
-start-up never ask this pass: they always get a tree. Measured on the malware set, every
+Test modules that nothing in the package reaches (``scoring.is_test_code``; see
+:mod:`.imported_tests`) never ask this pass: they are test data, which the scorer counts as
+data and the content rules read in every member. Files that run at install or start-up never
+ask it either: they always get a tree. Measured on the malware set, every
 sample whose files this pass turns away keeps its verdict (benchmarks/RESULTS.md).
 
 Speed: YARA finds every candidate token of every family in one pass over the bytes (its
@@ -35,6 +36,7 @@ import ast
 import bisect
 import os
 import re
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -112,7 +114,7 @@ class Tokens:
     size: int
     offsets: dict[str, list[int]]  # family -> sorted offsets (exact, case-sensitive sense)
     folded: set[str]  # families present in the case-insensitive sense
-    module_tokens: bool
+    module_tokens: list[int]  # offsets of module-level call candidates (_MODULE_TOKENS)
     definitions: list[int]  # offsets where definitions start
 
     def has(self, family: str) -> bool:
@@ -131,7 +133,7 @@ def scan(data: bytes) -> Tokens | None:
         return None
     offsets: dict[str, set[int]] = {}
     folded: set[str] = set()
-    module_tokens = False
+    module_tokens: list[int] = []
     definitions: list[int] = []
     for match in matches:
         for string in match.strings:
@@ -140,7 +142,7 @@ def scan(data: bytes) -> Tokens | None:
                 definitions = sorted(i.offset + 1 for i in string.instances)
                 continue
             if name.startswith("$mod_"):
-                module_tokens = True
+                module_tokens += (i.offset for i in string.instances)
                 continue
             branch = BRANCHES[name]
             for instance in string.instances:
@@ -162,12 +164,41 @@ def scan(data: bytes) -> Tokens | None:
                   module_tokens, definitions)
 
 
+_STRONG_FAMILIES = ("$exec_", "$decode_", "$spawn_", "$net_", "$ind_")
+
+
+def strong_candidates(data: bytes) -> list[int] | None:
+    """Offsets where a branch of ``tokens.STRONG`` may match, case-insensitively (a superset:
+    YARA's strings drop look-arounds; whitespace padding, which has no YARA string, is
+    added as the start of each run of 150 blanks). None when YARA cannot say."""
+    try:
+        matches = RULES.match(data=data, timeout=10)
+    except yara.Error:
+        return None
+    found: list[int] = []
+    for match in matches:
+        for string in match.strings:
+            if string.identifier.startswith(_STRONG_FAMILIES):
+                found += (i.offset for i in string.instances)
+    blanks = data.translate(_TAB_TO_SPACE)
+    at = blanks.find(_PADDING_RUN)
+    while at >= 0:
+        found.append(at)
+        after = _NOT_BLANK.search(blanks, at)
+        at = -1 if after is None else blanks.find(_PADDING_RUN, after.start())
+    found.sort()
+    return found
+
+
+_NOT_BLANK = re.compile(rb"[^ ]")
+
+
 def _in_module_code(data: bytes, found: Tokens) -> bool:
     """Whether a capability token sits in module code: under an unindented line that is not
     a definition (``try:``/``if``/``with``/``for`` blocks at module level run at import).
     Decoders count only in a file that also execs: decoded data that is never run is data."""
     families = _CAPABILITIES if found.has("exec") else ("exec", "spawn", "net")
-    starts = [m.start() for m in _TOP_LINE.finditer(data)]
+    starts = _top_lines(data)
     for family in families:
         for offset in found.offsets.get(family, ()):
             index = bisect.bisect_right(starts, offset) - 1
@@ -191,6 +222,7 @@ def _called_by_module_code(data: bytes, found: Tokens, families: tuple[str, ...]
             tree = ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True  # cannot tell: let the analyser decide (it has a fallback)
+    _LAST_TREE.parsed = (data, tree)
     line_starts = [0] + [m.end() for m in _NEWLINE.finditer(data)]
     spans: list[tuple[int, int]] = []
     stack = [n for n in tree.body if not isinstance(n, _NOT_MODULE_CODE)]
@@ -218,11 +250,33 @@ def _called_by_module_code(data: bytes, found: Tokens, families: tuple[str, ...]
 
 
 _NEWLINE = re.compile(rb"\n")
+# The last ``ast`` tree this pass built, per thread: a big file that gets a syntax tree next
+# is cut down with the same ``ast`` tree (statements.reduce_source) instead of a second parse.
+_LAST_TREE = threading.local()
+
+
+def take_tree(data: bytes, text: str) -> ast.Module | None:
+    """The ``ast`` tree this pass built for ``data`` (once), if ``text`` is ``data`` read as
+    UTF-8: then parsing the text gives the same tree."""
+    parsed = getattr(_LAST_TREE, "parsed", None)
+    _LAST_TREE.parsed = None
+    if parsed is None or parsed[0] is not data or text.encode("utf-8", "surrogatepass") != data:
+        return None
+    return parsed[1]
 _NOT_MODULE_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
                     ast.Import, ast.ImportFrom)
 
 
 _TOP_LINE = re.compile(rb"(?m)^[^\s#'\")\]}]")
+# The same after a line break: a pattern that starts with a literal byte is searched for that
+# byte at memory speed, where ``(?m)^`` is tried at every position (7x slower).
+_TOP_LINE_AFTER_BREAK = re.compile(rb"\n[^\s#'\")\]}]")
+
+
+def _top_lines(data: bytes) -> list[int]:
+    """Offsets of the unindented lines that are not comments or string/bracket ends."""
+    starts = [m.start() + 1 for m in _TOP_LINE_AFTER_BREAK.finditer(data)]
+    return [0, *starts] if _TOP_LINE.match(data) else starts
 _DEFINITION_STARTS = (b"def ", b"class ", b"async def ", b"@")
 _NOT_CODE = re.compile(rb"[ \t]*(?:import\s|from\s|#|['\"])")
 
@@ -279,7 +333,7 @@ def _follow_calls(data: bytes, definitions: list[int], called: set[bytes],
 def _called_by_module_code_names(data: bytes, pattern: re.Pattern) -> set[bytes]:
     """Names called (``name(``) in module code: unindented lines and the blocks under
     unindented lines that are not definitions (``if os.name == "nt": _load()``)."""
-    starts = [m.start() for m in _TOP_LINE.finditer(data)] + [len(data)]
+    starts = _top_lines(data) + [len(data)]
     called: set[bytes] = set()
     for start, end in zip(starts, starts[1:]):
         if not data.startswith(_DEFINITION_STARTS, start):
@@ -300,6 +354,20 @@ _MODULE_LEVEL_NEAR = re.compile(
     rb"(?<![.\w])exec\s*\(|(?<![.\w])eval\s*\(|shutil\.rmtree|__import__\s*\(|os\.chmod)")
 
 
+def _module_level_near(data: bytes, candidates: list[int]) -> bool:
+    """``_MODULE_LEVEL_NEAR.search(data)``, asked only of the lines that hold a candidate:
+    the YARA strings ``$mod_*`` find every place where one of its alternatives can match, so
+    no other line can match, and a whole-file multi-line search is tried at every byte."""
+    tried: set[int] = set()
+    for offset in candidates:
+        start = data.rfind(b"\n", 0, offset) + 1
+        if start not in tried:
+            tried.add(start)
+            if _MODULE_LEVEL_NEAR.match(data, start):
+                return True
+    return False
+
+
 def _padded(data: bytes) -> bool:
     return _PADDING_RUN in data.translate(_TAB_TO_SPACE) and _PADDING.search(data) is not None
 
@@ -316,34 +384,30 @@ _PAIRS = (("exec", "decode"), ("exec", "net"), ("exec", "spawn"), ("spawn", "net
 _REGEX_PREPASS = os.environ.get("DISTSCAN_PREPASS") == "regex"
 
 
-def reason(data: bytes, test_code: bool = False) -> str | None:
-    """Why this source needs a syntax tree (a short label), or None when it does not.
-
-    ``test_code``: a test module (``scoring.is_test_code``). The scorer counts its module
-    code as runtime, so only indicators and chains inside one definition can matter there.
-    """
+def reason(data: bytes) -> str | None:
+    """Why this source needs a syntax tree (a short label), or None when it does not."""
     if _REGEX_PREPASS:
         return "regex pre-pass" if tokens.needs_tree(data) else None
-    if not data.isascii() and tokens.MATH_LETTERS.search(data.decode("utf-8", "ignore")):
+    if not data.isascii() and tokens.may_hold_math_letters(data) and \
+            tokens.MATH_LETTERS.search(data.decode("utf-8", "ignore")):
         return "look-alike letters"
     found = scan(data)
     if found is None:
         return "pre-pass fallback" if tokens.needs_tree(data) else None
     if found.has("ind") or _padded(data):
         return "indicator"
-    if not test_code:
-        if found.module_tokens and _MODULE_LEVEL_NEAR.search(data):
-            return "module-level call"
-        if _in_module_code(data, found):
-            return "capability in module code"
-        if len(data) <= tokens.SMALL_FILE and len(found.folded & {*_CAPABILITIES, "src"}) >= 2:
-            # Small modules are cheap to parse and where most malware lives: any two
-            # capabilities anywhere in the file (helpers split a chain over functions).
-            return "small file with two capabilities"
+    if found.module_tokens and _module_level_near(data, found.module_tokens):
+        return "module-level call"
+    if _in_module_code(data, found):
+        return "capability in module code"
+    if len(data) <= tokens.SMALL_FILE and len(found.folded & {*_CAPABILITIES, "src"}) >= 2:
+        # Small modules are cheap to parse and where most malware lives: any two
+        # capabilities anywhere in the file (helpers split a chain over functions).
+        return "small file with two capabilities"
     capabilities = [f for f in _CAPABILITIES if found.has(f)]
     if not capabilities:
         return None
-    if not test_code and _calls_capability(data, found):
+    if _calls_capability(data, found):
         return "module-level call"
     if found.has("decode") and tokens.LONG_LITERAL.search(data):
         return "decoder and long literal"

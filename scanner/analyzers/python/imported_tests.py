@@ -1,4 +1,5 @@
-"""Modules named like tests that the package's own code imports: they run at import.
+"""Modules named like tests that the package's own code imports (they run at import) or that
+an entry point names (a command runs them).
 
 The scorer counts test modules (``scoring.is_test_code``: a ``tests/`` folder, ``test_*.py``,
 ``*_test.py``, ``conftest.py``) as data, because they run when someone runs the tests. A
@@ -69,13 +70,22 @@ def _files(texts: Mapping[str, bytes], root: str | None, importer: str,
     return found
 
 
-def findings(texts: Mapping[str, bytes], python: Iterable[str],
-             root: str | None) -> list[Finding]:
+def imported(texts: Mapping[str, bytes], python: Iterable[str], root: str | None,
+             entry_points: Iterable[tuple[str, str, str]] = ()) -> dict[str, Finding]:
+    """Each test-named module that a non-test module imports at module level, or that an
+    entry point names (a command runs it), with the finding that says so."""
     python = list(python)
     tests = {p for p in python if is_test_code(p)}
     if not tests:
-        return []
+        return {}
     imported: dict[str, Finding] = {}
+    for group, name, value in entry_points:
+        module = value.split(":", 1)[0].strip()
+        for test_path in sorted(set(roles.module_files(texts, root, module)) & tests):
+            imported.setdefault(test_path, emit.finding(
+                Hit(RULE, 1, MODULE_SCOPE,
+                    f"named by entry point [{group}] {name} = {value}"[:200]),
+                Context.RUNTIME, test_path))
     for path in python:
         data = texts[path]
         # Every test path has a part with "test" in it (tests/, test_*.py, conftest.py) that
@@ -94,4 +104,4 @@ def findings(texts: Mapping[str, bytes], python: Iterable[str],
                     Hit(RULE, 1, MODULE_SCOPE,
                         f"imported by {path} line {line}: {statement[:120]}"),
                     Context.IMPORT, test_path)
-    return list(imported.values())
+    return imported

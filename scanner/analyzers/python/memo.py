@@ -12,11 +12,10 @@ hostile file look like a cached benign one) and reused with the new path.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from ...model import Finding
+from ...reuse import ContentCache
 
 MAX_ENTRIES = 50_000
 # The benchmark turns reuse off to report the scanner's speed without it as well.
@@ -30,37 +29,27 @@ class Entry:
     fallbacks: int
 
 
-_ENTRIES: OrderedDict[tuple[bytes, bool], Entry] = OrderedDict()
-# The gate can scan on threads (``executor="thread"``): one lock keeps lookups and evictions
-# of different scans from interleaving.
-_LOCK = threading.Lock()
+_CACHE = ContentCache()
 
 
-def key(data: bytes | str, test_code: bool) -> tuple[bytes, bool]:
+def key(data: bytes | str) -> bytes:
     raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
-    return hashlib.sha256(raw).digest(), test_code
+    return hashlib.sha256(raw).digest()
 
 
-def get(found_key: tuple[bytes, bool], path: str) -> tuple[list[Finding], Entry] | None:
+def get(found_key: bytes, path: str) -> tuple[list[Finding], Entry] | None:
     if not ENABLED:
         return None
-    with _LOCK:
-        entry = _ENTRIES.get(found_key)
-        if entry is None:
-            return None
-        _ENTRIES.move_to_end(found_key)
+    entry = _CACHE.get(found_key)
+    if entry is None:
+        return None
     return [replace(f, path=path) for f in entry.findings], entry
 
 
-def put(found_key: tuple[bytes, bool], entry: Entry) -> None:
-    if not ENABLED:
-        return
-    with _LOCK:
-        _ENTRIES[found_key] = entry
-        if len(_ENTRIES) > MAX_ENTRIES:
-            _ENTRIES.popitem(last=False)
+def put(found_key: bytes, entry: Entry) -> None:
+    if ENABLED:
+        _CACHE.put(found_key, entry, MAX_ENTRIES)
 
 
 def clear() -> None:
-    with _LOCK:
-        _ENTRIES.clear()
+    _CACHE.clear()

@@ -443,8 +443,8 @@ RULES: tuple[Rule, ...] = (
          valid=(_x("from setuptools import setup\nsetup(name='x')\n", "setup.py"),)),
     Rule("python.import.test-module", "analysis", L, CH,
          "a module named like a test (tests/, test_*.py, conftest.py) is imported by the "
-         "package's own code at module level: it runs at import, so its code is judged as "
-         "package code, not as test data",
+         "package's own code at module level (it runs at import) or named by an entry point "
+         "(a command runs it), so its code is judged as package code, not as test data",
          invalid=(_x("from . import test_helpers\n", "pkg/__init__.py",
                      ("pkg/test_helpers.py", "VALUE = 1\n")),
                   _x("import pkg.tests.fixtures as f\n", "pkg/core.py",

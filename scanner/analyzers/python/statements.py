@@ -9,18 +9,53 @@ statements are kept because they are short and carry aliases, constants and call
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 import unicodedata
 import warnings
 from contextlib import contextmanager
 
+from . import gate
 from .tokens import STRONG_FOLDED
 
 BIG_FILE = 16 * 1024
 _SPAWNS = re.compile(r"\bsubprocess\.|\bPopen\(|\bos\.(?:system|popen|exec\w*|spawn\w*)\(")
 
 
-def _quiet_methods(node: ast.ClassDef, lines: list[str]) -> list[tuple[int, int, str]]:
+class _Strong:
+    """Whether a span of lines holds a strong token (``tokens.STRONG``, case-insensitively).
+
+    The exact test searches every branch of the pattern in the span. For ASCII text, one
+    YARA pass over the whole file first says on which lines a token can start (a superset):
+    a span without such a line cannot hold one and needs no search.
+    """
+
+    def __init__(self, text: str, lines: list[str]):
+        self.lines = lines
+        self.candidate_lines: list[int] | None = None
+        if text.isascii():
+            offsets = gate.strong_candidates(text.encode("ascii"))
+            if offsets is not None:
+                starts, at = [], 0
+                for line in lines:
+                    starts.append(at)
+                    at += len(line)
+                self.candidate_lines = [bisect.bisect_right(starts, o) - 1 for o in offsets]
+
+    def in_lines(self, start: int, end: int) -> tuple[bool, str]:
+        """(whether lines[start:end] hold a strong token, their text: NFKC-normalised when
+        it is not ASCII, as Python reads identifiers)."""
+        segment = "".join(self.lines[start:end])
+        if self.candidate_lines is not None:
+            index = bisect.bisect_left(self.candidate_lines, start)
+            if index == len(self.candidate_lines) or self.candidate_lines[index] >= end:
+                return False, segment
+        if not segment.isascii():
+            segment = unicodedata.normalize("NFKC", segment)
+        return STRONG_FOLDED.search(segment.encode("utf-8", "ignore").lower()), segment
+
+
+def _quiet_methods(node: ast.ClassDef, strong: _Strong) -> list[tuple[int, int, str]]:
     """Spans of a class's methods without a strong token, unless blanking them all would
     leave the class body empty (no longer valid Python)."""
     quiet = []
@@ -28,23 +63,25 @@ def _quiet_methods(node: ast.ClassDef, lines: list[str]) -> list[tuple[int, int,
         if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
             start = min([method.lineno] + [d.lineno for d in method.decorator_list]) - 1
             end = method.end_lineno or method.lineno
-            segment = "".join(lines[start:end])
-            if not segment.isascii():
-                segment = unicodedata.normalize("NFKC", segment)
-            if not STRONG_FOLDED.search(segment.encode("utf-8", "ignore").lower()):
+            found, segment = strong.in_lines(start, end)
+            if not found:
                 quiet.append((start, end, segment))
     return quiet if len(quiet) < len(node.body) else []
 
 
-def reduce_source(text: str) -> tuple[str, int]:
-    """(text with uninteresting definitions blanked, number of characters kept)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return text, len(text)
+def reduce_source(text: str, tree: ast.Module | None = None) -> tuple[str, int]:
+    """(text with uninteresting definitions blanked, number of characters kept).
+
+    tree: ``ast.parse(text)`` when the caller has it already."""
+    if tree is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return text, len(text)
     lines = text.splitlines(keepends=True)
+    strong = _Strong(text, lines)
     keep = [True] * len(lines)
     dropped: list[tuple[int, int, str]] = []
     spawners: set[str] = set()
@@ -53,15 +90,13 @@ def reduce_source(text: str) -> tuple[str, int]:
             continue
         start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
         end = (node.end_lineno or node.lineno)
-        segment = "".join(lines[start:end])
-        if not segment.isascii():
-            segment = unicodedata.normalize("NFKC", segment)
-        if not STRONG_FOLDED.search(segment.encode("utf-8", "ignore").lower()):
+        found, segment = strong.in_lines(start, end)
+        if not found:
             dropped.append((start, end, segment))
         elif isinstance(node, ast.FunctionDef) and _SPAWNS.search(segment):
             spawners.add(node.name)
         elif isinstance(node, ast.ClassDef):
-            dropped += _quiet_methods(node, lines)  # one method with a token keeps only itself
+            dropped += _quiet_methods(node, strong)  # one method with a token keeps only itself
     # Callers of a module function that starts processes stay: what they pass decides what
     # runs (versioneer's run_command(GITS, ...) is git).
     calls = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(spawners))) + r")\b") \

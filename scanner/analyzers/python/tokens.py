@@ -55,6 +55,14 @@ IND_T = re.compile(
     rb"(?:b64decode|b32decode|b85decode|unhexlify)\(\s*b?['\"][A-Za-z0-9+/=]{40,}",
     re.IGNORECASE)
 MATH_LETTERS = re.compile("[\U0001D400-\U0001D7FF\uFF21-\uFF5A]{2,}")
+# Their UTF-8 lead bytes (U+1D400-1D7FF: F0 9D; U+FF21-FF5A: EF BC / EF BD). Decoding with
+# errors ignored never joins bytes across an invalid one, so a source without these pairs
+# cannot hold the letters and needs no decoding to tell.
+_MATH_LEADS = (b"\xf0\x9d", b"\xef\xbc", b"\xef\xbd")
+
+
+def may_hold_math_letters(data: bytes) -> bool:
+    return any(lead in data for lead in _MATH_LEADS)
 # Marks obfuscators leave in comments or code; exact spellings, so ordinary words stay quiet.
 OBFUSCATOR_MARKS = re.compile(r"BlankOBF|Blank-c/|Obfuscated (?:with|by) |pyobfuscate\.com|"
                               r"PyObfuscate|Pyarmor|PyArmor|__pyarmor__|pytransform")
@@ -98,7 +106,8 @@ SRC_FOLDED = Folded(SRC_T)
 def needs_tree(data: bytes) -> bool:
     """The pre-pass: whether any behaviour worth a syntax tree may be in this source."""
     # Identifiers may be written in look-alike letters (𝗿𝗲𝙦𝘂𝙚𝘀𝘁𝘀); Python reads them NFKC.
-    if not data.isascii() and MATH_LETTERS.search(data.decode("utf-8", "ignore")):
+    if not data.isascii() and may_hold_math_letters(data) and \
+            MATH_LETTERS.search(data.decode("utf-8", "ignore")):
         return True
     lowered = data.lower()
     if IND_FOLDED.search(lowered) or MODULE_LEVEL.search(data):
