@@ -76,14 +76,16 @@ def member_kind(path: str, data: bytes, fmt: str | None, wheel: bool = False) ->
 
 
 def content_findings(ruleset: RuleSet, path: str, data: bytes, fmt: str | None = None,
-                     timeout: int = TIMEOUT_S, wheel: bool = False) -> list[Finding]:
+                     timeout: int = TIMEOUT_S, wheel: bool = False,
+                     kind: MemberKind | None = None) -> list[Finding]:
     """Findings for one member's bytes: one per matching rule, at its first match.
 
     wheel: the member is in a wheel, where no setup.py runs at install time.
+    kind: ``member_kind(path, data, fmt, wheel)`` when the caller has it.
     """
     if len(data) < MIN_BYTES:
         return []
-    kind = member_kind(path, data, fmt, wheel)
+    kind = kind or member_kind(path, data, fmt, wheel)
     try:
         matches = ruleset.for_kind(kind.kind).match(data=data, timeout=timeout)
     except yara.TimeoutError:
@@ -197,12 +199,13 @@ class ContentRules:
         digest = entry.sha256 if (isinstance(entry.sha256, bytes) and entry.complete
                                   and entry.read_size == len(data)) \
             else hashlib.sha256(data).digest()
-        key = (digest, member_kind(path, data, entry.format, wheel), self.extra_dirs)
+        kind = member_kind(path, data, entry.format, wheel)
+        key = (digest, kind, self.extra_dirs)
         reused = _REUSE.get(key)
         if reused is not None:
             return [replace(f, path=path) for f in reused]
         findings = content_findings(ruleset_for(self.extra_dirs), path, data, entry.format,
-                                    wheel=wheel)
+                                    wheel=wheel, kind=kind)
         if not any(f.rule == TIMEOUT_RULE for f in findings):  # a timeout may not recur
             _REUSE.put(key, tuple(findings), REUSE_MAX_ENTRIES)
         return findings

@@ -70,6 +70,25 @@ def _files(texts: Mapping[str, bytes], root: str | None, importer: str,
     return found
 
 
+def _imports_naming_test(data: bytes) -> list[re.Match]:
+    """The unindented import statements (one line each) that contain "test", in file order:
+    the lines around each "test" in the file, asked of ``_IMPORT`` (a multi-line pattern
+    searched over a whole module is tried at every byte of it)."""
+    found: list[re.Match] = []
+    tried: set[int] = set()
+    at = data.find(b"test")
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        if start not in tried:
+            tried.add(start)
+            match = _IMPORT.match(data, start)
+            if match is not None and b"test" in match.group(0):
+                found.append(match)
+        end = data.find(b"\n", at)
+        at = -1 if end < 0 else data.find(b"test", end)
+    return found
+
+
 def imported(texts: Mapping[str, bytes], python: Iterable[str], root: str | None,
              entry_points: Iterable[tuple[str, str, str]] = ()) -> dict[str, Finding]:
     """Each test-named module that a non-test module imports at module level, or that an
@@ -92,9 +111,7 @@ def imported(texts: Mapping[str, bytes], python: Iterable[str], root: str | None
         # a non-test importer can reach only by naming it: no "test", no test module.
         if path in tests or b"test" not in data:
             continue
-        for match in _IMPORT.finditer(data):
-            if b"test" not in match.group(0):
-                continue
+        for match in _imports_naming_test(data):
             for test_path in sorted(_files(texts, root, path, match) & tests):
                 if test_path in imported:
                     continue
