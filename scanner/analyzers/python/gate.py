@@ -198,6 +198,8 @@ def _in_module_code(data: bytes, found: Tokens) -> bool:
     a definition (``try:``/``if``/``with``/``for`` blocks at module level run at import).
     Decoders count only in a file that also execs: decoded data that is never run is data."""
     families = _CAPABILITIES if found.has("exec") else ("exec", "spawn", "net")
+    if not any(found.offsets.get(family) for family in families):
+        return False
     starts = _top_lines(data)
     for family in families:
         for offset in found.offsets.get(family, ()):
