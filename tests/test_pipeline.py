@@ -120,3 +120,36 @@ def test_package_name_over_non_archive_content_is_an_error():
     result = scan(b"print('not a wheel')\n", filename=FILENAME)
     assert result.verdict.level is VerdictLevel.ERROR
     assert result.error and "not an archive" in result.error
+
+
+def test_results_do_not_depend_on_the_hash_seed(tmp_path):
+    """The same artifact gives the same findings in the same order, and the same verdict
+    reasons, whatever PYTHONHASHSEED the process has (set iteration must not leak out)."""
+    import os
+    import subprocess
+    import sys
+
+    from scanner.testing import sdist_bytes, sdist_filename
+
+    names = ("alpha", "beta", "gamma", "delta", "omega", "kappa")
+    helpers = {f"build_{name}.py": (f"import os, subprocess\nfrom setuptools.command.install "
+                                    f"import install\nclass {name.title()}(install):\n"
+                                    f"    def run(self):\n"
+                                    f"        subprocess.run(['make', '{name}'])\n"
+                                    f"        os.system('echo {name}')\n")
+               for name in names}
+    setup = "".join(f"import build_{name}\n" for name in names) + \
+        "from setuptools import setup\nsetup(name='demo')\n"
+    path = tmp_path / sdist_filename("demo", "1.0")
+    path.write_bytes(sdist_bytes("demo", "1.0", {"setup.py": setup, **helpers}))
+    program = ("import sys, json\nfrom scanner.pipeline import scan\nr = scan(sys.argv[1])\n"
+               "print(json.dumps([[f.rule, f.path, f.line] for f in r.findings]"
+               " + [[f.rule, f.path, f.line] for f in r.verdict.reasons]))\n")
+    outputs = []
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", program, str(path)], env=env,
+                              capture_output=True, text=True, check=True, timeout=120)
+        outputs.append(done.stdout)
+    assert "python.install.hook" in outputs[0]
+    assert outputs[0] == outputs[1] == outputs[2]

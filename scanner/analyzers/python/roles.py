@@ -108,6 +108,8 @@ def shipped_modules(paths: Iterable[str], root: str | None) -> set[str]:
 def local_imports(imports: Iterable[str], texts: Mapping[str, bytes],
                   root: str | None) -> list[str]:
     out: list[str] = []
-    for module in imports:
+    # Sorted: the names come from a set, and the order decides which install helper is
+    # analysed first (and so the order of findings): it must not change between runs.
+    for module in sorted(imports):
         out += module_files(texts, root, module)
     return out
