@@ -4,7 +4,8 @@ Runs once per artifact (``on_artifact``) because context needs the cross-file vi
 setup.py imports which local module, which modules a ``.pth`` starts, which backend pyproject
 names. Order: ``.pth`` files, then install-time files (setup.py and what it imports, the
 in-tree backend), then every other Python file — those only when the token pre-pass finds
-something worth a syntax tree.
+something worth a syntax tree, and never test modules that nothing in the package reaches
+(test data: see :mod:`.imported_tests`).
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 A mirror holds the same module many times over: every platform wheel of a release and the
 sdist beside it ship the same ``.py`` files, and the next release changes a few of them. A
-file analysed for import context gives findings that depend only on its bytes and on whether
-its path is test code, as long as nothing in it was decoded and followed (payload budgets and
-the names of decoded members belong to one artifact). Such results are kept under the
-SHA-256 of the bytes (a collision-resistant key: an attacker must not be able to make a
-hostile file look like a cached benign one) and reused with the new path.
+file analysed for import context gives findings that depend only on its bytes (test data is
+not analysed here at all), as long as nothing in it was decoded and followed (payload budgets
+and the names of decoded members belong to one artifact). Such results are kept under the
+SHA-256 of the bytes (:mod:`scanner.reuse`: a collision-resistant key, so that an attacker
+cannot make a hostile file look like a cached benign one) and reused with the new path.
 """
 
 from __future__ import annotations
