@@ -171,8 +171,7 @@ class BoundedTarInfo(tarfile.TarInfo):
         if chksum != _unsigned_checksum(buf) and chksum not in tarfile.calc_chksums(buf):
             raise tarfile.InvalidHeaderError("bad checksum")
         obj = cls()
-        end = buf.find(0, 0, 100)
-        obj.name = buf[:100 if end < 0 else end].decode(encoding, errors)
+        obj.name = tarfile.nts(buf[:100], encoding, errors)
         plain = _PLAIN_NUMBERS.match(buf, 100)
         if plain is not None:
             obj.mode = int(plain[1], 8)
@@ -188,16 +187,12 @@ class BoundedTarInfo(tarfile.TarInfo):
             obj.mtime = _number(buf[136:148])
         obj.chksum = chksum
         obj.type = kind = buf[156:157]
-        end = buf.find(0, 157, 257)
-        obj.linkname = buf[157:257 if end < 0 else end].decode(encoding, errors)
-        end = buf.find(0, 265, 297)
-        obj.uname = buf[265:297 if end < 0 else end].decode(encoding, errors)
-        end = buf.find(0, 297, 329)
-        obj.gname = buf[297:329 if end < 0 else end].decode(encoding, errors)
+        obj.linkname = tarfile.nts(buf[157:257], encoding, errors)
+        obj.uname = tarfile.nts(buf[265:297], encoding, errors)
+        obj.gname = tarfile.nts(buf[297:329], encoding, errors)
         obj.devmajor = _number(buf[329:337])
         obj.devminor = _number(buf[337:345])
-        end = buf.find(0, 345, 500)
-        prefix = buf[345:500 if end < 0 else end].decode(encoding, errors)
+        prefix = tarfile.nts(buf[345:500], encoding, errors)
         if kind == tarfile.AREGTYPE and obj.name.endswith("/"):
             obj.type = kind = tarfile.DIRTYPE
         if kind == tarfile.DIRTYPE:
