@@ -65,3 +65,49 @@ class Folded:
         """Whether any branch matches; ``lowered`` must be lower-cased ASCII-wise (for
         ``str``, only ASCII text gives the same answers as the IGNORECASE pattern)."""
         return any(branch.search(lowered) for branch in self.branches)
+
+
+def yara_superset(branch: str) -> str | None:
+    r"""A YARA regular expression that matches wherever ``branch`` (a Python one) can start a
+    match, so that YARA's fast pass finds every candidate and Python confirms it: look-arounds
+    are dropped, inline flag groups become plain groups (case: the caller's YARA string is
+    ``nocase`` where the branch ignores case), and ``\s`` takes \x1c-\x1f as Python's does
+    in text. None when the branch has a construct this cannot widen safely."""
+    out, i, in_class = [], 0, False
+    while i < len(branch):
+        if not in_class and branch.startswith(("(?<!", "(?<=", "(?!", "(?="), i):
+            depth, j = 0, i
+            while j < len(branch):  # skip the whole look-around group
+                if branch[j] == "\\":
+                    j += 2
+                    continue
+                depth += {"(": 1, ")": -1}.get(branch[j], 0)
+                j += 1
+                if depth == 0:
+                    break
+            i = j
+            continue
+        if not in_class and branch.startswith(("(?-i:", "(?i:"), i):
+            out.append("(")
+            i += branch.index(":", i) + 1 - i
+            continue
+        if not in_class and branch.startswith("(?:", i):
+            out.append("(")
+            i += 3
+            continue
+        if not in_class and branch.startswith("(?", i):
+            return None
+        if branch[i] == "\\":
+            escape = branch[i:i + 2]
+            if escape == "\\s":  # Python's \s also takes \x1c-\x1f in text; YARA's does not
+                escape = "\\s\\x1c-\\x1f" if in_class else "[\\s\\x1c-\\x1f]"
+            out.append(escape)
+            i += 2
+            continue
+        if branch[i] == "[" and not in_class:
+            in_class = True
+        elif branch[i] == "]" and in_class and branch[i - 1] != "[":
+            in_class = False
+        out.append("\\/" if branch[i] == "/" else branch[i])
+        i += 1
+    return "".join(out)

@@ -43,14 +43,12 @@ from dataclasses import dataclass
 import yara
 
 from . import casefold, tokens
+from .lines import matches_on_lines
 
 # The families of tokens.py, each a list of regular-expression branches.
 _CASE_SENSITIVE = {"exec": tokens.EXEC_T, "decode": tokens.DECODE_T, "spawn": tokens.SPAWN_T,
                    "net": tokens.NET_T}
 _CAPABILITIES = tuple(_CASE_SENSITIVE)
-# Constructs YARA lacks; dropping them only widens a YARA string (a superset of the branch),
-# and every YARA hit is confirmed with the original branch.
-_UNSUPPORTED = (r"(?<![.\w])", r"(?<![\w.])", r"(?!127\.|0\.0|10\.|192\.168)")
 _PADDING_BRANCH = rb"[ \t]{150,}\S"  # no useful YARA atom; found with bytes.translate instead
 _PADDING = re.compile(_PADDING_BRANCH)
 _TAB_TO_SPACE = bytes.maketrans(b"\t", b" ")
@@ -68,12 +66,14 @@ _MODULE_TOKENS = (rb"requests\.", rb"urlopen", rb"subprocess\.", rb"os\.system",
 
 
 def _to_yara(branch: bytes) -> str:
-    text = branch.decode("ascii")
-    for construct in _UNSUPPORTED:
-        text = text.replace(construct, "")
+    """The branch as a YARA string that every match of it also matches (constructs YARA lacks
+    are widened; every YARA hit is confirmed with the original branch)."""
     # ``(?m:= exec$)``: YARA has no multi-line anchors; keep the part before the anchor.
-    text = text.replace(r"(?m:", "(?:").replace(r"\s*$)", ")")
-    return text.replace("(?:", "(").replace("/", r"\/")
+    text = branch.decode("ascii").replace(r"(?m:", "(?:").replace(r"\s*$)", ")")
+    widened = casefold.yara_superset(text)
+    if widened is None:
+        raise ValueError(f"pre-pass branch YARA cannot widen: {text}")
+    return widened
 
 
 @dataclass(frozen=True)
@@ -359,15 +359,8 @@ _MODULE_LEVEL_NEAR = re.compile(
 def _module_level_near(data: bytes, candidates: list[int]) -> bool:
     """``_MODULE_LEVEL_NEAR.search(data)``, asked only of the lines that hold a candidate:
     the YARA strings ``$mod_*`` find every place where one of its alternatives can match, so
-    no other line can match, and a whole-file multi-line search is tried at every byte."""
-    tried: set[int] = set()
-    for offset in candidates:
-        start = data.rfind(b"\n", 0, offset) + 1
-        if start not in tried:
-            tried.add(start)
-            if _MODULE_LEVEL_NEAR.match(data, start):
-                return True
-    return False
+    no other line can match."""
+    return next(matches_on_lines(data, candidates, _MODULE_LEVEL_NEAR), None) is not None
 
 
 def _padded(data: bytes) -> bool:

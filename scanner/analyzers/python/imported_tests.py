@@ -23,6 +23,7 @@ from ...model import Context, Finding
 from ...scoring import is_test_code
 from . import emit, roles
 from .hits import MODULE_SCOPE, Hit
+from .lines import matches_on_lines, occurrences
 
 RULE = "python.import.test-module"
 _IMPORT = re.compile(rb"(?m)^(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+\(?([\w \t,]+)"
@@ -72,21 +73,9 @@ def _files(texts: Mapping[str, bytes], root: str | None, importer: str,
 
 def _imports_naming_test(data: bytes) -> list[re.Match]:
     """The unindented import statements (one line each) that contain "test", in file order:
-    the lines around each "test" in the file, asked of ``_IMPORT`` (a multi-line pattern
-    searched over a whole module is tried at every byte of it)."""
-    found: list[re.Match] = []
-    tried: set[int] = set()
-    at = data.find(b"test")
-    while at >= 0:
-        start = data.rfind(b"\n", 0, at) + 1
-        if start not in tried:
-            tried.add(start)
-            match = _IMPORT.match(data, start)
-            if match is not None and b"test" in match.group(0):
-                found.append(match)
-        end = data.find(b"\n", at)
-        at = -1 if end < 0 else data.find(b"test", end)
-    return found
+    ``_IMPORT`` asked only of the lines that hold a "test"."""
+    return [match for match in matches_on_lines(data, occurrences(data, b"test"), _IMPORT)
+            if b"test" in match.group(0)]
 
 
 def imported(texts: Mapping[str, bytes], python: Iterable[str], root: str | None,

@@ -121,54 +121,10 @@ _LONG = 256
 _SHORT_CACHE_SIZE = 32_768
 
 
-def _to_yara(branch: str) -> str | None:
-    """A YARA regular expression matching wherever ``branch`` can (a superset): look-arounds
-    are dropped and inline case groups become plain groups (the YARA string is ``nocase``).
-    None when the branch has a construct this cannot widen safely."""
-    out, i, in_class = [], 0, False
-    while i < len(branch):
-        if not in_class and branch.startswith(("(?<!", "(?<=", "(?!", "(?="), i):
-            depth, j = 0, i
-            while j < len(branch):  # skip the whole look-around group
-                if branch[j] == "\\":
-                    j += 2
-                    continue
-                depth += {"(": 1, ")": -1}.get(branch[j], 0)
-                j += 1
-                if depth == 0:
-                    break
-            i = j
-            continue
-        if not in_class and branch.startswith(("(?-i:", "(?i:"), i):
-            out.append("(")
-            i += branch.index(":", i) + 1 - i
-            continue
-        if not in_class and branch.startswith("(?:", i):
-            out.append("(")
-            i += 3
-            continue
-        if not in_class and branch.startswith("(?", i):
-            return None
-        if branch[i] == "\\":
-            escape = branch[i:i + 2]
-            if escape == "\\s":  # Python's \s also takes \x1c-\x1f in text; YARA's does not
-                escape = "\\s\\x1c-\\x1f" if in_class else "[\\s\\x1c-\\x1f]"
-            out.append(escape)
-            i += 2
-            continue
-        if branch[i] == "[" and not in_class:
-            in_class = True
-        elif branch[i] == "]" and in_class and branch[i - 1] != "[":
-            in_class = False
-        out.append("\\/" if branch[i] == "/" else branch[i])
-        i += 1
-    return "".join(out)
-
-
 def _prefilter() -> yara.Rules | None:
     strings = []
     for index, branch in enumerate(casefold.split_alternatives(_ANY.pattern.encode())):
-        widened = _to_yara(branch.decode())
+        widened = casefold.yara_superset(branch.decode())
         if widened is None:
             return None
         strings.append(f"$i{index} = /{widened}/ nocase")
